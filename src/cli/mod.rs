@@ -1,0 +1,93 @@
+//! Command-line arguments and the commands they run.
+
+mod token;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+use gitlab_onboard::client::ClientConfig;
+use gitlab_onboard::instance::{GITLAB_COM, GitLabUrl};
+use gitlab_onboard::keychain::Keychain;
+use gitlab_onboard::token::{Session, parse_token};
+use gitlab_onboard::{Error, Secret};
+
+/// Connect a GitLab instance to an enterprise-search crawler.
+#[derive(Debug, Parser)]
+#[command(name = "gitlab-onboard", version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a personal access token and keep it in the OS keychain (prompts without echo).
+    Login(Connection),
+    /// Forget the token kept in the OS keychain for this instance.
+    Logout(Connection),
+    /// What the token can do: mode, scopes, owner, expiry, projects by role.
+    Token {
+        #[command(flatten)]
+        connection: Connection,
+        /// Print one JSON object instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where GitLab is and how to reach it.
+#[derive(Debug, ClapArgs)]
+struct Connection {
+    /// GitLab's address, e.g. https://gitlab.example.com (HTTPS unless loopback).
+    #[arg(long, env = "GITLAB_URL", default_value = GITLAB_COM)]
+    gitlab_url: String,
+    /// Extra CA certificates (PEM) for a self-managed instance with a private CA.
+    #[arg(long, value_name = "PEM")]
+    ca_bundle: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+}
+
+impl Connection {
+    fn url(&self) -> Result<GitLabUrl, Error> {
+        Ok(GitLabUrl::parse(&self.gitlab_url)?)
+    }
+
+    fn config(&self, url: GitLabUrl, token: Secret) -> ClientConfig {
+        let mut config = ClientConfig::new(url, token);
+        config.ca_bundle.clone_from(&self.ca_bundle);
+        config.concurrency = usize::from(self.concurrency);
+        config
+    }
+
+    /// The token from `GITLAB_TOKEN`, else from the keychain entry `login` (or the app) saved.
+    async fn session(&self) -> Result<Session, Error> {
+        let url = self.url()?;
+        let token = match std::env::var("GITLAB_TOKEN") {
+            Ok(value) if !value.trim().is_empty() => parse_token(&value)?,
+            _ => Keychain::system()?.token(&url)?.ok_or_else(|| {
+                Error::TokenInput(gitlab_onboard::token::TokenInputError::Missing(
+                    url.to_string(),
+                ))
+            })?,
+        };
+        Session::open(self.config(url, token)).await
+    }
+}
+
+/// Runs the command; returns the exit code, or the error to print.
+pub async fn run(args: Args) -> Result<ExitCode, Error> {
+    match args.command {
+        Command::Login(connection) => token::login(&connection).await,
+        Command::Logout(connection) => {
+            let url = connection.url()?;
+            Keychain::system()?.delete_token(&url)?;
+            println!("Forgot the token for {url}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { connection, json } => token::report(&connection, json).await,
+    }
+}

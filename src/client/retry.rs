@@ -1,0 +1,177 @@
+//! Sending one request: the shared throttle, cancellation, retries with capped exponential
+//! backoff and jitter, and classification of the final answer.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::classify::{is_json, status_error, transport_error};
+use super::throttle::retry_after;
+use super::{Client, Success};
+use crate::error::ApiError;
+
+/// First backoff step; doubles per attempt up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Capped exponential backoff with jitter: a random delay in `[d/2, d]`, `d = base·2^(n-1)`.
+pub fn backoff(attempt: u32) -> Duration {
+    let d = BASE_BACKOFF
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    d / 2 + d.mul_f64(fastrand::f64() / 2.0)
+}
+
+impl Client {
+    /// Sends a request and parses its JSON answer.
+    pub(super) async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<&B>,
+    ) -> Result<(T, Success), ApiError> {
+        let ok = self.send_raw(method, url.clone(), body).await?;
+        let content_type = ok
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes: &[u8] = if ok.status == reqwest::StatusCode::NO_CONTENT || ok.body.is_empty() {
+            b"null"
+        } else {
+            &ok.body
+        };
+        if !is_json(content_type.as_deref(), bytes) {
+            return Err(ApiError::NotGitLab {
+                url: self.shown_path(&url),
+                detail: "an HTML or text page instead of JSON".into(),
+            });
+        }
+        let value = serde_json::from_slice(bytes).map_err(|e| ApiError::NotGitLab {
+            url: self.shown_path(&url),
+            detail: format!("unexpected JSON: {e}"),
+        })?;
+        Ok((value, ok))
+    }
+
+    /// Sends a request with retries; returns the successful answer's parts.
+    pub(super) async fn send_raw<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<&B>,
+    ) -> Result<Success, ApiError> {
+        let inner = &self.inner;
+        let idempotent = method != Method::POST;
+        let host = inner.url.keychain_account();
+        let path = self.shown_path(&url);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let slot = tokio::select! {
+                _ = inner.cancel.cancelled() => return Err(ApiError::Cancelled),
+                slot = inner.throttle.acquire(attempt > 1) => slot,
+            };
+            let mut request = inner
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(inner.token.expose())
+                .header("accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let sent = async {
+                let response = request.send().await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?;
+                Ok::<_, reqwest::Error>(Success {
+                    status,
+                    headers,
+                    body,
+                })
+            };
+            let answer = tokio::select! {
+                _ = inner.cancel.cancelled() => return Err(ApiError::Cancelled),
+                answer = sent => answer,
+            };
+            drop(slot);
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(e) => {
+                    let (error, transient) = transport_error(&e, &host, inner.timeout);
+                    if transient && idempotent && attempt < inner.max_attempts {
+                        self.sleep(backoff(attempt)).await?;
+                        continue;
+                    }
+                    return Err(error);
+                }
+            };
+            inner.throttle.observe(&answer.headers);
+            let status = answer.status.as_u16();
+            match status {
+                200..=299 => return Ok(answer),
+                429 => {
+                    if attempt >= inner.max_attempts {
+                        return Err(ApiError::RateLimited { attempts: attempt });
+                    }
+                    let wait = retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt));
+                    inner.throttle.pause(wait);
+                }
+                500 | 502 | 503 | 504 if idempotent => {
+                    if attempt >= inner.max_attempts {
+                        return Err(ApiError::Server {
+                            status,
+                            attempts: attempt,
+                        });
+                    }
+                    self.sleep(backoff(attempt)).await?;
+                }
+                500..=599 => {
+                    return Err(ApiError::Server {
+                        status,
+                        attempts: attempt,
+                    });
+                }
+                _ => {
+                    let content_type = answer
+                        .headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok());
+                    return Err(status_error(
+                        answer.status,
+                        &path,
+                        content_type,
+                        &answer.body,
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn sleep(&self, wait: Duration) -> Result<(), ApiError> {
+        tokio::select! {
+            _ = self.inner.cancel.cancelled() => Err(ApiError::Cancelled),
+            _ = tokio::time::sleep(wait) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        for attempt in 1..30 {
+            let d = backoff(attempt);
+            let full = BASE_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+        assert!(backoff(40) <= MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,298 @@
+//! The core's errors: [`ApiError`] for what GitLab (or the network) answered, [`Error`] for a
+//! step as a whole. Every message is one line that tells the admin what to do.
+
+use std::time::Duration;
+
+use crate::instance::UrlError;
+use crate::keychain::KeychainError;
+use crate::token::TokenInputError;
+
+/// Why GitLab refused the token (401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Unknown, mistyped or deleted token.
+    Invalid,
+    /// Past its expiry date.
+    Expired,
+    /// Revoked by its owner or an administrator.
+    Revoked,
+}
+
+/// What went wrong talking to GitLab. Each variant maps one class of failure to one action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// DNS, connection refused, proxy failure.
+    #[error(
+        "cannot reach {host}: {detail}. Check the GitLab URL and your network (HTTPS_PROXY/NO_PROXY are honoured)"
+    )]
+    Unreachable {
+        /// The host that could not be reached.
+        host: String,
+        /// What the network layer said.
+        detail: String,
+    },
+    /// The TLS handshake failed (unknown CA, wrong host name, expired certificate).
+    #[error(
+        "TLS with {host} failed: {detail}. If your instance uses a private CA, pass its PEM file with --ca-bundle"
+    )]
+    Tls {
+        /// The host.
+        host: String,
+        /// What the TLS layer said.
+        detail: String,
+    },
+    /// No answer within the request timeout.
+    #[error("{host} did not answer within {}s: check that GitLab is up, or try again later", .after.as_secs())]
+    Timeout {
+        /// The host.
+        host: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// The address answers, but not as GitLab's REST API does.
+    #[error(
+        "{url} does not answer like GitLab's API ({detail}): check the GitLab URL, including any path prefix such as /gitlab"
+    )]
+    NotGitLab {
+        /// The URL that was asked.
+        url: String,
+        /// What came back instead.
+        detail: String,
+    },
+    /// 401.
+    #[error("{}", match .0 {
+        AuthFailure::Invalid => "GitLab does not accept this token (401): check that you copied the whole token, for this GitLab instance",
+        AuthFailure::Expired => "the token has expired: create a new personal access token in GitLab (Preferences > Access tokens) and enter it again",
+        AuthFailure::Revoked => "the token was revoked: create a new personal access token in GitLab (Preferences > Access tokens) and enter it again",
+    })]
+    Unauthorized(AuthFailure),
+    /// 403 `insufficient_scope`.
+    #[error(
+        "the token lacks the scope needed here ({scope}): create a token with the `api` scope (or `read_api`, `read_user`, `read_repository` for read-only use)"
+    )]
+    InsufficientScope {
+        /// The scope(s) GitLab named.
+        scope: String,
+    },
+    /// 403 for a role that is too low.
+    #[error(
+        "GitLab refused {path} (403 Forbidden): your role is too low for this; webhooks need Maintainer on a project or Owner on a group"
+    )]
+    Forbidden {
+        /// The API path that was refused.
+        path: String,
+    },
+    /// 404.
+    #[error("{message} ({path}): it no longer exists, or your token cannot see it")]
+    NotFound {
+        /// The API path.
+        path: String,
+        /// GitLab's message, e.g. `404 Project Not Found`.
+        message: String,
+    },
+    /// 400.
+    #[error("GitLab rejected the request to {path}: {message}")]
+    BadRequest {
+        /// The API path.
+        path: String,
+        /// GitLab's message.
+        message: String,
+    },
+    /// 422.
+    #[error("GitLab could not process the request to {path}: {message}")]
+    Unprocessable {
+        /// The API path.
+        path: String,
+        /// GitLab's own message.
+        message: String,
+    },
+    /// 429, still after waiting and retrying.
+    #[error(
+        "GitLab's rate limit was still exceeded after {attempts} attempts: wait a few minutes, or lower --concurrency"
+    )]
+    RateLimited {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// 5xx, still after retrying.
+    #[error("GitLab answered {status} {} times: the instance has trouble; try again later", .attempts)]
+    Server {
+        /// The last status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Any other status.
+    #[error("GitLab answered {status} to {path}: {message}")]
+    Unexpected {
+        /// The HTTP status.
+        status: u16,
+        /// The API path.
+        path: String,
+        /// GitLab's message.
+        message: String,
+    },
+    /// The run was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl ApiError {
+    /// A stable, machine-readable name for the class of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unreachable { .. } => "unreachable",
+            ApiError::Tls { .. } => "tls",
+            ApiError::Timeout { .. } => "timeout",
+            ApiError::NotGitLab { .. } => "not_gitlab",
+            ApiError::Unauthorized(AuthFailure::Invalid) => "unauthorized",
+            ApiError::Unauthorized(AuthFailure::Expired) => "token_expired",
+            ApiError::Unauthorized(AuthFailure::Revoked) => "token_revoked",
+            ApiError::InsufficientScope { .. } => "insufficient_scope",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::BadRequest { .. } => "bad_request",
+            ApiError::Unprocessable { .. } => "unprocessable",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Server { .. } => "server_error",
+            ApiError::Unexpected { .. } => "unexpected_status",
+            ApiError::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A step's error: bad input, the keychain, or GitLab.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The GitLab URL was refused before any request.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The token input was refused before any request.
+    #[error(transparent)]
+    TokenInput(#[from] TokenInputError),
+    /// A CA bundle could not be read.
+    #[error(
+        "cannot use the CA bundle {path}: {detail}. Give a PEM file with one or more certificates"
+    )]
+    CaBundle {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+    /// The keychain failed.
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// The token cannot read the API at all.
+    #[error("the token has {} but lacks {}: create a token with `api` (webhooks made for you) or with `read_api`, `read_user` and `read_repository` (read-only)", have_list(.have), .missing.join(", "))]
+    TokenTooWeak {
+        /// Scopes it has.
+        have: Vec<String>,
+        /// Scopes it needs for read-only use.
+        missing: Vec<String>,
+    },
+    /// GitLab or the network.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+fn have_list(have: &[String]) -> String {
+    if have.is_empty() {
+        "no scopes".to_owned()
+    } else {
+        format!("only {}", have.join(", "))
+    }
+}
+
+impl Error {
+    /// A stable, machine-readable name for the class of failure (the desktop shell sends it
+    /// to the window with the message).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Url(_) | Error::TokenInput(_) | Error::CaBundle { .. } => "invalid_input",
+            Error::Keychain(_) => "keychain",
+            Error::TokenTooWeak { .. } => "insufficient_scope",
+            Error::Api(e) => e.code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line_and_codes_distinct() {
+        let all = [
+            ApiError::Unreachable {
+                host: "h".into(),
+                detail: "dns".into(),
+            },
+            ApiError::Tls {
+                host: "h".into(),
+                detail: "unknown issuer".into(),
+            },
+            ApiError::Timeout {
+                host: "h".into(),
+                after: Duration::from_secs(30),
+            },
+            ApiError::NotGitLab {
+                url: "u".into(),
+                detail: "an HTML page".into(),
+            },
+            ApiError::Unauthorized(AuthFailure::Invalid),
+            ApiError::Unauthorized(AuthFailure::Expired),
+            ApiError::Unauthorized(AuthFailure::Revoked),
+            ApiError::InsufficientScope {
+                scope: "api".into(),
+            },
+            ApiError::Forbidden { path: "/p".into() },
+            ApiError::NotFound {
+                path: "/p".into(),
+                message: "404 Project Not Found".into(),
+            },
+            ApiError::BadRequest {
+                path: "/p".into(),
+                message: "m".into(),
+            },
+            ApiError::Unprocessable {
+                path: "/p".into(),
+                message: "Invalid url given".into(),
+            },
+            ApiError::RateLimited { attempts: 5 },
+            ApiError::Server {
+                status: 503,
+                attempts: 5,
+            },
+            ApiError::Unexpected {
+                status: 418,
+                path: "/p".into(),
+                message: "m".into(),
+            },
+            ApiError::Cancelled,
+        ];
+        let mut codes: Vec<_> = all.iter().map(ApiError::code).collect();
+        for e in &all {
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn too_weak_names_what_is_missing() {
+        let e = Error::TokenTooWeak {
+            have: vec!["read_repository".into()],
+            missing: vec!["read_api".into(), "read_user".into()],
+        };
+        assert_eq!(e.code(), "insufficient_scope");
+        let m = e.to_string();
+        assert!(
+            m.contains("only read_repository") && m.contains("read_api, read_user"),
+            "{m}"
+        );
+    }
+}

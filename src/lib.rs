@@ -1,0 +1,20 @@
+//! Core of gitlab-onboard: the GitLab client and the wizard's steps as plain async functions.
+//!
+//! The crate knows nothing of Tauri: the desktop shell (`src-tauri/`) and the CLI (`src/main.rs`)
+//! are thin layers over it. Steps, in the wizard's order:
+//! 1. [`token`]: read and check the personal access token, keep it in the [`keychain`];
+//! 2. [`scopes`]: ask GitLab what the token can do, who owns it and which projects it reaches.
+
+pub mod client;
+pub mod error;
+pub mod instance;
+pub mod keychain;
+pub mod model;
+pub mod scopes;
+pub mod secret;
+pub mod token;
+
+pub use client::{Client, ClientConfig};
+pub use error::{ApiError, Error};
+pub use instance::GitLabUrl;
+pub use secret::Secret;

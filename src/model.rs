@@ -1,0 +1,216 @@
+//! GitLab API objects as the documented responses carry them (only the fields this tool reads),
+//! and the role scale they share.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A GitLab role (access level). Ordered: `Guest < Reporter < … < Owner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 5: minimal access.
+    MinimalAccess,
+    /// 10.
+    Guest,
+    /// 15.
+    Planner,
+    /// 20.
+    Reporter,
+    /// 25 (newest GitLab).
+    SecurityManager,
+    /// 30.
+    Developer,
+    /// 40: can manage project webhooks.
+    Maintainer,
+    /// 50: can manage group webhooks.
+    Owner,
+}
+
+impl Role {
+    /// The role for a GitLab `access_level` number, rounding an unknown level down.
+    pub fn from_level(level: u32) -> Option<Self> {
+        Some(match level {
+            50.. => Role::Owner,
+            40..=49 => Role::Maintainer,
+            30..=39 => Role::Developer,
+            25..=29 => Role::SecurityManager,
+            20..=24 => Role::Reporter,
+            15..=19 => Role::Planner,
+            10..=14 => Role::Guest,
+            5..=9 => Role::MinimalAccess,
+            _ => return None,
+        })
+    }
+
+    /// GitLab's `access_level` number.
+    pub fn level(self) -> u32 {
+        match self {
+            Role::MinimalAccess => 5,
+            Role::Guest => 10,
+            Role::Planner => 15,
+            Role::Reporter => 20,
+            Role::SecurityManager => 25,
+            Role::Developer => 30,
+            Role::Maintainer => 40,
+            Role::Owner => 50,
+        }
+    }
+
+    /// The name GitLab's UI shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::MinimalAccess => "Minimal access",
+            Role::Guest => "Guest",
+            Role::Planner => "Planner",
+            Role::Reporter => "Reporter",
+            Role::SecurityManager => "Security Manager",
+            Role::Developer => "Developer",
+            Role::Maintainer => "Maintainer",
+            Role::Owner => "Owner",
+        }
+    }
+}
+
+/// `GET /personal_access_tokens/self`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenSelf {
+    /// The token's name.
+    pub name: Option<String>,
+    /// Granted scopes, e.g. `["api"]`.
+    pub scopes: Vec<String>,
+    /// False once expired or revoked.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// True when revoked.
+    #[serde(default)]
+    pub revoked: bool,
+    /// Expiry date (tokens expire at 00:00 UTC that day), or none where the policy allows it.
+    pub expires_at: Option<NaiveDate>,
+    /// The owner.
+    pub user_id: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /oauth/token/info` (OAuth tokens, where `/personal_access_tokens/self` answers 400).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthTokenInfo {
+    /// Granted scopes (`scopes` is the deprecated alias).
+    #[serde(alias = "scopes")]
+    pub scope: Vec<String>,
+    /// Seconds until the access token expires.
+    pub expires_in: Option<i64>,
+}
+
+/// `GET /user`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CurrentUser {
+    /// Numeric user ID.
+    pub id: u64,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Present (and true) only for instance administrators.
+    #[serde(default)]
+    pub is_admin: bool,
+    /// True for project and group access token users.
+    #[serde(default)]
+    pub bot: bool,
+    /// Profile URL; shows which base URL GitLab believes it has.
+    pub web_url: Option<String>,
+}
+
+/// `GET /version`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Version {
+    /// E.g. `18.1.1-ee`.
+    pub version: String,
+}
+
+/// The `namespace` object inside a project.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NamespaceRef {
+    /// Namespace ID.
+    pub id: u64,
+    /// `group/subgroup` or a username.
+    pub full_path: String,
+    /// `group` or `user`.
+    pub kind: String,
+}
+
+/// One `{access_level}` entry of a project's `permissions`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessEntry {
+    /// GitLab's access level number.
+    pub access_level: u32,
+}
+
+/// A project's `permissions` (full entity only).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Permissions {
+    /// Direct membership in the project.
+    pub project_access: Option<AccessEntry>,
+    /// Membership through the project's group.
+    pub group_access: Option<AccessEntry>,
+}
+
+/// `GET /projects` (full entity): the fields this tool reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Project {
+    /// Numeric project ID.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// `group/subgroup/project`.
+    pub path_with_namespace: String,
+    /// The project's page.
+    pub web_url: String,
+    /// Its namespace.
+    pub namespace: NamespaceRef,
+    /// Archived projects get no events worth crawling.
+    #[serde(default)]
+    pub archived: bool,
+    /// The token user's access.
+    #[serde(default)]
+    pub permissions: Option<Permissions>,
+}
+
+/// `GET /projects?simple=true`: just enough to know an ID.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectId {
+    /// Numeric project ID.
+    pub id: u64,
+}
+
+/// `GET /groups`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Group {
+    /// Numeric group ID.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// `group/subgroup`.
+    pub full_path: String,
+    /// The group's page.
+    pub web_url: String,
+    /// Parent group, none for a top-level group.
+    pub parent_id: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_order() {
+        for level in [5, 10, 15, 20, 25, 30, 40, 50] {
+            assert_eq!(Role::from_level(level).unwrap().level(), level);
+        }
+        assert_eq!(Role::from_level(0), None);
+        assert_eq!(Role::from_level(60), Some(Role::Owner));
+        assert!(Role::Developer < Role::Maintainer);
+    }
+}

@@ -1,0 +1,142 @@
+//! Installing what the build, the app and the tests need, or saying exactly what is missing.
+
+use std::path::Path;
+
+use crate::sh::{root, run, succeeds};
+
+/// Debian packages to build the Tauri app (WebKitGTK and friends).
+pub const BUILD: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "pkg-config",
+    "build-essential",
+    "file",
+];
+
+/// Debian packages to run the app and keep its token (a Secret Service and its bus).
+pub const RUN: &[&str] = &["gnome-keyring", "dbus", "dbus-x11"];
+
+/// Debian packages for the tests: a virtual display, WebKit's WebDriver, Python's venv.
+pub const TEST: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "libsecret-tools",
+    "python3-venv",
+];
+
+/// Installs missing Debian packages with apt-get when root; otherwise names the command to run.
+pub fn system<'a>(packages: impl Iterator<Item = &'a &'a str>) -> Result<(), String> {
+    let missing: Vec<&str> = packages.copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!(
+            "missing system packages (Debian names): {}; install their equivalents",
+            missing.join(" ")
+        ));
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing system packages: run `sudo apt-get update && sudo apt-get install -y --no-install-recommends {}`, then this command again",
+            missing.join(" ")
+        ));
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    run("apt-get", &["update", "-qq"], &[])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    run("apt-get", &args, &[("DEBIAN_FRONTEND", "noninteractive")])
+}
+
+fn installed(package: &str) -> bool {
+    std::process::Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// Installs the front end's npm packages from the lockfile (when they changed) and builds it.
+pub fn ui() -> Result<(), String> {
+    if !succeeds("npm", &["--version"]) {
+        return Err("npm is missing: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)".into());
+    }
+    let ui = root().join("ui");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let lock = ui.join("package-lock.json");
+    let fresh = modified(&stamp)
+        .zip(modified(&lock))
+        .is_some_and(|(s, l)| s >= l);
+    if !fresh {
+        run(
+            "npm",
+            &["ci", "--prefix", "ui", "--no-audit", "--no-fund"],
+            &[],
+        )?;
+    }
+    run("npm", &["run", "build", "--prefix", "ui"], &[])
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// A Python virtual environment in `.venv` with the PyPI packages the tests drive.
+pub fn python_venv() -> Result<String, String> {
+    let venv = root().join(".venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(
+            "python3",
+            &["-m", "venv", venv.to_str().ok_or("non-UTF-8 path")?],
+            &[],
+        )?;
+    }
+    let py = python.to_str().ok_or("non-UTF-8 path")?.to_owned();
+    if !succeeds(&py, &["-c", "import gitlab"]) {
+        run(
+            &py,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "python-gitlab>=4",
+            ],
+            &[],
+        )?;
+    }
+    Ok(py)
+}
+
+/// `tauri-driver` (WebDriver for the real window), installed with cargo when missing.
+pub fn tauri_driver() -> Result<String, String> {
+    let home = std::env::var("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .map_err(|_| "neither CARGO_HOME nor HOME is set".to_string())?;
+    let driver = home.join("bin/tauri-driver");
+    if !driver.exists() {
+        run(
+            "cargo",
+            &["install", "tauri-driver", "--version", "^2", "--locked"],
+            &[],
+        )?;
+    }
+    Ok(driver.to_str().ok_or("non-UTF-8 path")?.to_owned())
+}

@@ -1,0 +1,215 @@
+//! What the tests need running around them: a virtual display (Xvfb), a D-Bus session bus and
+//! an unlocked Secret Service keyring (gnome-keyring). All are stopped when dropped.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The running services and the environment that points tests at them.
+pub struct Services {
+    children: Vec<Child>,
+    pids: Vec<u32>,
+    env: Vec<(String, String)>,
+    scratch: PathBuf,
+}
+
+impl Services {
+    /// Starts Xvfb, a session bus and an unlocked keyring in a scratch directory.
+    pub fn start() -> Result<Self, String> {
+        let scratch =
+            std::env::temp_dir().join(format!("gitlab-onboard-test-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let mut s = Self {
+            children: Vec::new(),
+            pids: Vec::new(),
+            env: Vec::new(),
+            scratch,
+        };
+        s.start_display()?;
+        s.start_bus()?;
+        s.start_keyring()?;
+        Ok(s)
+    }
+
+    /// Environment variables for the test processes.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    fn start_display(&mut self) -> Result<(), String> {
+        let display = (90..200).find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        });
+        let display = format!(":{}", display.ok_or("no free X display number")?);
+        let child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start Xvfb: {e}"))?;
+        self.children.push(child);
+        let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+        wait_for(|| Path::new(&socket).exists(), "Xvfb's socket")?;
+        self.env.push(("DISPLAY".into(), display));
+        Ok(())
+    }
+
+    fn start_bus(&mut self) -> Result<(), String> {
+        let out = Command::new("dbus-daemon")
+            .args([
+                "--session",
+                "--fork",
+                "--print-address=1",
+                "--print-pid=1",
+                "--nosyslog",
+            ])
+            .output()
+            .map_err(|e| format!("cannot start dbus-daemon: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let address = lines
+            .next()
+            .filter(|a| !a.is_empty())
+            .ok_or("dbus-daemon printed no address")?
+            .to_owned();
+        if let Some(pid) = lines.next().and_then(|p| p.trim().parse().ok()) {
+            self.pids.push(pid);
+        }
+        self.env.push(("DBUS_SESSION_BUS_ADDRESS".into(), address));
+        Ok(())
+    }
+
+    fn start_keyring(&mut self) -> Result<(), String> {
+        let home = self.scratch.join("home");
+        let runtime = self.scratch.join("runtime");
+        for dir in [&home, &runtime] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700));
+        }
+        let daemon_env = |cmd: &mut Command| {
+            cmd.env("HOME", &home)
+                .env("XDG_DATA_HOME", home.join(".local/share"))
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        };
+        // Creates and unlocks the login keyring with a throwaway password, then registers the
+        // Secret Service on the bus.
+        let mut unlock = Command::new("gnome-keyring-daemon");
+        unlock
+            .args(["--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        daemon_env(&mut unlock);
+        let mut child = unlock
+            .spawn()
+            .map_err(|e| format!("cannot start gnome-keyring-daemon: {e}"))?;
+        child
+            .stdin
+            .take()
+            .ok_or("no stdin")?
+            .write_all(b"test-password")
+            .map_err(|e| e.to_string())?;
+        let mut printed = String::new();
+        child
+            .stdout
+            .take()
+            .ok_or("no stdout")?
+            .read_to_string(&mut printed)
+            .map_err(|e| e.to_string())?;
+        child.wait().map_err(|e| e.to_string())?;
+        let mut start = Command::new("gnome-keyring-daemon");
+        start
+            .args(["--start", "--components=secrets"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        daemon_env(&mut start);
+        let out = start
+            .output()
+            .map_err(|e| format!("cannot start gnome-keyring-daemon: {e}"))?;
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        for line in printed.lines() {
+            if let Some((k, v)) = line.split_once('=') {
+                if k == "GNOME_KEYRING_CONTROL" {
+                    self.env.push((k.into(), v.into()));
+                }
+            }
+        }
+        let bus = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        wait_for(
+            || {
+                let probe = Command::new("secret-tool")
+                    .args([
+                        "store",
+                        "--label=gitlab-onboard probe",
+                        "service",
+                        "gitlab-onboard-probe",
+                    ])
+                    .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn();
+                probe.is_ok_and(|mut p| {
+                    let wrote = p
+                        .stdin
+                        .take()
+                        .is_some_and(|mut i| i.write_all(b"probe").is_ok());
+                    wrote && p.wait().is_ok_and(|s| s.success())
+                })
+            },
+            "the Secret Service",
+        )?;
+        if let Ok(out) = Command::new("pgrep")
+            .args(["-n", "gnome-keyring-d"])
+            .output()
+        {
+            if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
+                self.pids.push(pid);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+fn wait_for(mut ready: impl FnMut() -> bool, what: &str) -> Result<(), String> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{what} did not come up within 15 s"))
+}
