@@ -193,6 +193,12 @@ pub enum Error {
         /// Scopes it needs for read-only use.
         missing: Vec<String>,
     },
+    /// The crawler's event URL was refused before any request.
+    #[error(transparent)]
+    EventUrl(#[from] crate::webhooks::EventUrlError),
+    /// Local state (hook fingerprints) could not be read or written.
+    #[error("{0}: check the data directory's permissions, or set GITLAB_ONBOARD_DATA_DIR")]
+    LocalState(String),
     /// GitLab or the network.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -211,7 +217,10 @@ impl Error {
     /// to the window with the message).
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Url(_) | Error::TokenInput(_) | Error::CaBundle { .. } => "invalid_input",
+            Error::Url(_) | Error::TokenInput(_) | Error::CaBundle { .. } | Error::EventUrl(_) => {
+                "invalid_input"
+            }
+            Error::LocalState(_) => "local_state",
             Error::Keychain(_) => "keychain",
             Error::TokenTooWeak { .. } => "insufficient_scope",
             Error::Api(e) => e.code(),

@@ -79,6 +79,11 @@ impl GitLabUrl {
         format!("{}/api/v4", self.as_str())
     }
 
+    /// The path prefix of a self-managed instance (`/gitlab`), empty for none.
+    pub fn prefix(&self) -> &str {
+        self.0.path().trim_end_matches('/')
+    }
+
     /// The key under which this instance's token is kept in the keychain: host, port and prefix.
     pub fn keychain_account(&self) -> String {
         let host = self.0.host_str().unwrap_or_default();

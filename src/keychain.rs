@@ -65,36 +65,69 @@ impl Keychain {
 
     /// Saves (or replaces) the token for an instance.
     pub fn store_token(&self, url: &GitLabUrl, token: &Secret) -> Result<(), KeychainError> {
-        self.entry(url)?
-            .set_password(token.expose())
-            .map_err(classify)
+        self.store(Kind::Token, url, token)
     }
 
     /// The saved token for an instance, if any.
     pub fn token(&self, url: &GitLabUrl) -> Result<Option<Secret>, KeychainError> {
-        match self.entry(url)?.get_password() {
+        self.load(Kind::Token, url)
+    }
+
+    /// Forgets the token for an instance; succeeds when there was none.
+    pub fn delete_token(&self, url: &GitLabUrl) -> Result<(), KeychainError> {
+        match self.entry(Kind::Token, url)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Saves (or replaces) the crawler's webhook secret for an instance.
+    pub fn store_webhook_secret(
+        &self,
+        url: &GitLabUrl,
+        secret: &Secret,
+    ) -> Result<(), KeychainError> {
+        self.store(Kind::WebhookSecret, url, secret)
+    }
+
+    /// The saved webhook secret for an instance, if any.
+    pub fn webhook_secret(&self, url: &GitLabUrl) -> Result<Option<Secret>, KeychainError> {
+        self.load(Kind::WebhookSecret, url)
+    }
+
+    fn store(&self, kind: Kind, url: &GitLabUrl, value: &Secret) -> Result<(), KeychainError> {
+        self.entry(kind, url)?
+            .set_password(value.expose())
+            .map_err(classify)
+    }
+
+    fn load(&self, kind: Kind, url: &GitLabUrl) -> Result<Option<Secret>, KeychainError> {
+        match self.entry(kind, url)?.get_password() {
             Ok(p) => Ok(Some(Secret::new(p))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(classify(e)),
         }
     }
 
-    /// Forgets the token for an instance; succeeds when there was none.
-    pub fn delete_token(&self, url: &GitLabUrl) -> Result<(), KeychainError> {
-        match self.entry(url)?.delete_credential() {
-            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
-    }
-
-    fn entry(&self, url: &GitLabUrl) -> Result<Entry, KeychainError> {
+    fn entry(&self, kind: Kind, url: &GitLabUrl) -> Result<Entry, KeychainError> {
+        let name = match kind {
+            Kind::Token => "token",
+            Kind::WebhookSecret => "webhook-secret",
+        };
         Entry::new_in_store(
             &self.store,
             SERVICE,
-            &format!("token@{}", url.keychain_account()),
+            &format!("{name}@{}", url.keychain_account()),
         )
         .map_err(classify)
     }
+}
+
+/// What a keychain entry holds.
+#[derive(Clone, Copy)]
+enum Kind {
+    Token,
+    WebhookSecret,
 }
 
 fn classify(e: keyring_core::Error) -> KeychainError {
@@ -133,9 +166,21 @@ mod tests {
         k.store_token(&b, &Secret::new("two")).unwrap();
         assert_eq!(k.token(&a).unwrap().unwrap().expose(), "one");
         assert_eq!(k.token(&b).unwrap().unwrap().expose(), "two");
+        k.store_webhook_secret(&a, &Secret::new("hook")).unwrap();
+        k.store_webhook_secret(&a, &Secret::new("hook")).unwrap();
         k.delete_token(&a).unwrap();
         k.delete_token(&a).unwrap();
+        assert_eq!(
+            k.webhook_secret(&a).unwrap().unwrap().expose(),
+            "hook",
+            "kept apart from the token"
+        );
         assert!(k.token(&a).unwrap().is_none());
+        assert_eq!(
+            k.webhook_secret(&a).unwrap().unwrap().expose(),
+            "hook",
+            "kept apart from the token"
+        );
         assert!(!k.is_persistent());
     }
 }

@@ -3,7 +3,8 @@
 //! The crate knows nothing of Tauri: the desktop shell (`src-tauri/`) and the CLI (`src/main.rs`)
 //! are thin layers over it. Steps, in the wizard's order:
 //! 1. [`token`]: read and check the personal access token, keep it in the [`keychain`];
-//! 2. [`scopes`]: ask GitLab what the token can do, who owns it and which projects it reaches.
+//! 2. [`scopes`]: ask GitLab what the token can do, who owns it and which projects it reaches;
+//! 3. [`webhooks`]: the crawler's webhook on every project, automatic or by hand, verified.
 
 pub mod client;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod scopes;
 pub mod secret;
 pub mod token;
+pub mod webhooks;
 
 pub use client::{Client, ClientConfig};
 pub use error::{ApiError, Error};

@@ -200,6 +200,48 @@ pub struct Group {
     pub parent_id: Option<u64>,
 }
 
+/// A project webhook (`GET /projects/:id/hooks`); the secret token is never returned.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ProjectHook {
+    /// Hook ID.
+    pub id: u64,
+    /// Where GitLab delivers events.
+    pub url: String,
+    /// Push events.
+    #[serde(default)]
+    pub push_events: bool,
+    /// Tag push events.
+    #[serde(default)]
+    pub tag_push_events: bool,
+    /// Issue events.
+    #[serde(default)]
+    pub issues_events: bool,
+    /// Confidential issue events.
+    #[serde(default)]
+    pub confidential_issues_events: bool,
+    /// Merge request events.
+    #[serde(default)]
+    pub merge_requests_events: bool,
+    /// Comments.
+    #[serde(default)]
+    pub note_events: bool,
+    /// Comments on confidential issues.
+    #[serde(default)]
+    pub confidential_note_events: bool,
+    /// Wiki page events.
+    #[serde(default)]
+    pub wiki_page_events: bool,
+    /// TLS verification of the receiver.
+    #[serde(default)]
+    pub enable_ssl_verification: bool,
+    /// `executable`, `temporarily_disabled` or `disabled` (GitLab auto-disables failing hooks).
+    #[serde(default)]
+    pub alert_status: Option<String>,
+    /// Until when a temporarily disabled hook stays off.
+    #[serde(default)]
+    pub disabled_until: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

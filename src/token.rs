@@ -21,6 +21,11 @@ pub enum TokenInputError {
     /// No token in `GITLAB_TOKEN` and none in the keychain for this instance.
     #[error("no token for {0}: run `gitlab-onboard login --gitlab-url {0}` or set GITLAB_TOKEN")]
     Missing(String),
+    /// `--secret-env` names a variable that is unset, empty or holds whitespace.
+    #[error(
+        "the environment variable {0} holds no usable webhook secret: set it to the secret, on one line"
+    )]
+    MissingSecret(String),
 }
 
 /// Trims surrounding whitespace and refuses empty input or whitespace inside.

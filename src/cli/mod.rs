@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run.
 
 mod token;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,13 @@ enum Command {
     Login(Connection),
     /// Forget the token kept in the OS keychain for this instance.
     Logout(Connection),
+    /// The crawler's webhook on every selected project: plan, apply or verify.
+    Webhooks {
+        /// plan, apply or verify.
+        verb: webhooks::Verb,
+        #[command(flatten)]
+        args: webhooks::HookArgs,
+    },
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -89,5 +97,6 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { connection, json } => token::report(&connection, json).await,
+        Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
     }
 }

@@ -68,6 +68,7 @@ struct Inner {
     token: Secret,
     timeout: Duration,
     max_attempts: u32,
+    concurrency: usize,
     throttle: Throttle,
     cancel: CancellationToken,
 }
@@ -121,6 +122,7 @@ impl Client {
                 token: config.token,
                 timeout: config.timeout,
                 max_attempts: config.max_attempts.max(1),
+                concurrency: config.concurrency.max(1),
                 throttle: Throttle::new(config.concurrency),
                 cancel: CancellationToken::new(),
             }),
@@ -145,6 +147,11 @@ impl Client {
     /// A token that fires when [`Client::cancel`] is called.
     pub fn cancellation(&self) -> CancellationToken {
         self.inner.cancel.clone()
+    }
+
+    /// Requests in flight at once (the throttle's width): how many tasks a run keeps busy.
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
     }
 
     /// Requests sent, retries, and rate-limit waits so far.

@@ -65,9 +65,22 @@ impl Client {
         if next.starts_with(root.as_str()) {
             return next.to_owned();
         }
-        match next.find("/api/v4/") {
-            Some(i) => format!("{root}{}", &next[i + "/api/v4".len()..]),
-            None => format!("{root}/{}", next.trim_start_matches('/')),
+        let Ok(link) = url::Url::parse(next) else {
+            return next.to_owned();
+        };
+        let rest = match link.query() {
+            Some(q) => format!("{}?{q}", link.path()),
+            None => link.path().to_owned(),
+        };
+        match rest.find("/api/v4/") {
+            Some(i) => format!("{root}{}", &rest[i + "/api/v4".len()..]),
+            None => format!(
+                "{}{rest}",
+                self.inner
+                    .url
+                    .as_str()
+                    .trim_end_matches(self.inner.url.prefix())
+            ),
         }
     }
 }
@@ -142,6 +155,24 @@ mod tests {
         let last = r#"<https://h/api/v4/projects?page=1>; rel="first", <https://h/api/v4/projects?page=9>; rel="last""#;
         assert_eq!(next_url(&with("link", last), "x"), None);
         assert_eq!(next_url(&HeaderMap::new(), "x"), None);
+    }
+
+    #[test]
+    fn links_to_another_host_are_rebased_onto_ours() {
+        let url = crate::GitLabUrl::parse("https://10.0.0.5/gitlab").unwrap();
+        let client = Client::new(crate::ClientConfig::new(url, crate::Secret::new("t"))).unwrap();
+        assert_eq!(
+            client.rebase("https://gitlab.internal/gitlab/api/v4/projects?page=2"),
+            "https://10.0.0.5/gitlab/api/v4/projects?page=2"
+        );
+        assert_eq!(
+            client.rebase("https://10.0.0.5/gitlab/api/v4/groups?page=3"),
+            "https://10.0.0.5/gitlab/api/v4/groups?page=3"
+        );
+        assert_eq!(
+            client.rebase("https://evil.example.com/steal?x=1"),
+            "https://10.0.0.5/steal?x=1"
+        );
     }
 
     #[test]

@@ -1,0 +1,271 @@
+//! `webhooks plan|apply|verify`: step 3.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::{Args as ClapArgs, ValueEnum};
+use serde_json::json;
+
+use gitlab_onboard::keychain::Keychain;
+use gitlab_onboard::scopes::{self, Mode};
+use gitlab_onboard::token::parse_token;
+use gitlab_onboard::webhooks::{
+    self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
+};
+use gitlab_onboard::{Error, Secret};
+
+use super::Connection;
+
+/// Exit code while some project lacks a correct hook (verify) or failed (apply).
+const INCOMPLETE: u8 = 4;
+
+/// What to do.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Verb {
+    /// Say what apply would do; write nothing.
+    Plan,
+    /// Create or fix the crawler's hook where the token may.
+    Apply,
+    /// Check every selected project's hook (exit 4 while any lacks a correct one).
+    Verify,
+}
+
+/// Options shared by the webhook commands.
+#[derive(Debug, ClapArgs)]
+pub struct HookArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The crawler's event URL (HTTPS; loopback allowed for tests).
+    #[arg(long, env = "CRAWLER_EVENT_URL")]
+    event_url: String,
+    /// An environment variable holding the webhook secret (else the keychain; apply makes one).
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+    /// Only projects in this group and its subgroups (repeatable).
+    #[arg(long = "group", value_name = "PATH")]
+    groups: Vec<String>,
+    /// Only this project, by ID or path (repeatable).
+    #[arg(long = "project", value_name = "ID|PATH")]
+    projects: Vec<String>,
+    /// Include archived projects.
+    #[arg(long)]
+    include_archived: bool,
+    /// Also send tag push events.
+    #[arg(long)]
+    tag_push: bool,
+    /// Also send confidential issues and comments.
+    #[arg(long)]
+    confidential: bool,
+    /// Delete further hooks with the crawler's URL (apply only; never other hooks).
+    #[arg(long)]
+    prune_duplicates: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The directory for local state (hook fingerprints): `GITLAB_ONBOARD_DATA_DIR`, else the
+/// platform's data directory.
+fn data_dir() -> PathBuf {
+    std::env::var_os("GITLAB_ONBOARD_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("gitlab-onboard")))
+        .unwrap_or_else(|| PathBuf::from(".gitlab-onboard"))
+}
+
+/// Runs a webhook command.
+pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
+    let event_url = EventUrl::parse(&args.event_url)?;
+    let session = args.connection.session().await?;
+    let report = scopes::detect(&session, &|_| {}).await?;
+    let selection = Selection {
+        groups: args.groups.clone(),
+        projects: args.projects.clone(),
+        include_archived: args.include_archived,
+    };
+    let projects = selection.pick(&report);
+    if projects.is_empty() {
+        eprintln!(
+            "note: no project selected: the token reaches {} projects; check --group/--project, or --include-archived",
+            report.counts.total
+        );
+    }
+    let url = session.client.url().clone();
+    let secret = secret(
+        args,
+        &url,
+        matches!(verb, Verb::Apply) && report.mode == Mode::Automatic,
+    )?;
+    let triggers = Triggers {
+        tag_push: args.tag_push,
+        confidential_issues: args.confidential,
+        confidential_note: args.confidential,
+        ..Triggers::default()
+    };
+    let spec = HookSpec {
+        url: event_url,
+        triggers,
+        secret,
+    };
+    let show = |done: usize, total: usize, path: &str, what: &str| {
+        if !args.json {
+            eprintln!("[{done}/{total}] {path}: {what}");
+        }
+    };
+    let client = &session.client;
+    match verb {
+        Verb::Plan | Verb::Apply => {
+            let outcomes = if let Verb::Apply = verb {
+                let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
+                webhooks::apply(
+                    client,
+                    &report,
+                    &projects,
+                    &spec,
+                    &fingerprints,
+                    args.prune_duplicates,
+                    &|p| {
+                        show(p.done, p.total, &p.item.path, label(&p.item.action));
+                    },
+                )
+                .await
+            } else {
+                let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
+                webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await
+            };
+            let summary = Summary::of(&outcomes);
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"mode": report.mode, "projects": outcomes, "summary": summary})
+                    )
+                    .expect("serializes")
+                );
+            } else {
+                for o in &outcomes {
+                    println!("{:<10} {}{}", label(&o.action), o.path, detail(&o.action));
+                }
+                println!(
+                    "{} projects: {} create, {} update, {} unchanged, {} manual, {} failed; {} duplicate hooks",
+                    summary.total,
+                    summary.create,
+                    summary.update,
+                    summary.unchanged,
+                    summary.manual,
+                    summary.failed,
+                    summary.duplicates
+                );
+            }
+            let incomplete = matches!(verb, Verb::Apply) && summary.failed > 0;
+            Ok(if incomplete {
+                ExitCode::from(INCOMPLETE)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Verb::Verify => {
+            let checks = webhooks::verify(client, &projects, &spec, &|p| {
+                show(
+                    p.done,
+                    p.total,
+                    &p.item.path,
+                    if p.item.check == Check::Ok {
+                        "ok"
+                    } else {
+                        "not ok"
+                    },
+                );
+            })
+            .await;
+            let bad = checks.iter().filter(|c| c.check != Check::Ok).count();
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"projects": checks, "ok": checks.len() - bad, "not_ok": bad})
+                    )
+                    .expect("serializes")
+                );
+            } else {
+                for c in &checks {
+                    println!(
+                        "{:<8} {} {}",
+                        serde_json::to_value(&c.check).expect("serializes")["status"]
+                            .as_str()
+                            .unwrap_or(""),
+                        c.path,
+                        c.hooks_url
+                    );
+                }
+                println!(
+                    "{} projects: {} ok, {} not ok",
+                    checks.len(),
+                    checks.len() - bad,
+                    bad
+                );
+            }
+            Ok(if bad > 0 {
+                ExitCode::from(INCOMPLETE)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+/// The webhook secret: from `--secret-env`, else the keychain; `apply` makes and keeps one
+/// when there is none, and shows it once so the admin can paste it into the crawler.
+fn secret(
+    args: &HookArgs,
+    url: &gitlab_onboard::GitLabUrl,
+    may_create: bool,
+) -> Result<Secret, Error> {
+    if let Some(var) = &args.secret_env {
+        let value = std::env::var(var).unwrap_or_default();
+        return parse_token(&value).map_err(|_| {
+            Error::TokenInput(gitlab_onboard::token::TokenInputError::MissingSecret(
+                var.clone(),
+            ))
+        });
+    }
+    let keychain = Keychain::system()?;
+    if let Some(s) = keychain.webhook_secret(url)? {
+        return Ok(s);
+    }
+    if !may_create {
+        // Nothing to compare a secret with: every hook's secret counts as not set by this tool.
+        return Ok(webhooks::generate_secret());
+    }
+    let s = webhooks::generate_secret();
+    keychain.store_webhook_secret(url, &s)?;
+    eprintln!(
+        "Generated a webhook secret and saved it in the keychain. Paste it into the crawler's \"Webhook secret token\" field:"
+    );
+    eprintln!("{}", s.expose());
+    Ok(s)
+}
+
+fn local(e: webhooks::fingerprints::FingerprintError) -> Error {
+    Error::LocalState(e.to_string())
+}
+
+fn label(a: &Action) -> &'static str {
+    match a {
+        Action::Create => "create",
+        Action::Update { .. } => "update",
+        Action::Unchanged => "unchanged",
+        Action::Manual { .. } => "manual",
+        Action::Failed { .. } => "failed",
+    }
+}
+
+fn detail(a: &Action) -> String {
+    match a {
+        Action::Update { reasons } => format!(" ({})", reasons.join(", ")),
+        Action::Manual { reason } => format!(" ({reason})"),
+        Action::Failed { message, .. } => format!(" ({message})"),
+        _ => String::new(),
+    }
+}

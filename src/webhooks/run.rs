@@ -1,0 +1,372 @@
+//! Plan, apply and verify over many projects: bounded concurrency (the client's throttle),
+//! progress per project, cancellation through the client.
+
+use std::sync::Mutex;
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::{Action, Fingerprints, HookSpec, ProjectOutcome};
+use crate::client::Client;
+use crate::error::ApiError;
+use crate::model::{ProjectHook, Role};
+use crate::scopes::{HookAccess, Mode, ProjectAccess, TokenReport};
+
+/// Progress of a run: after each project, its result.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunProgress<T> {
+    /// Projects finished.
+    pub done: usize,
+    /// Projects in the run.
+    pub total: usize,
+    /// The project just finished.
+    pub item: T,
+}
+
+/// Reads each project's hooks and says what [`apply`] would do. Writes nothing.
+pub async fn plan(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    spec: &HookSpec,
+    fingerprints: &Fingerprints,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> Vec<ProjectOutcome> {
+    let mode = report.mode;
+    let instance = client.url().to_string();
+    each(projects, client, progress, |p| {
+        let known = |hook: u64| fingerprints.matches(&instance, p.id, hook, &spec.secret);
+        async move { decide(client, mode, p, spec, known).await }
+    })
+    .await
+}
+
+/// Makes every selected project's hook as wanted, where the token may. Re-reads each project
+/// right before writing, so an interrupted run resumes without duplicates; never touches a hook
+/// with another URL; deletes duplicates of ours only with `prune_duplicates`.
+pub async fn apply(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    prune_duplicates: bool,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> Vec<ProjectOutcome> {
+    let mode = report.mode;
+    let instance = client.url().to_string();
+    each(projects, client, progress, |p| {
+        let instance = instance.clone();
+        async move {
+            let mut outcome = decide(client, mode, p, spec, |hook| {
+                fingerprints.lock().expect("fingerprints lock").matches(
+                    &instance,
+                    p.id,
+                    hook,
+                    &spec.secret,
+                )
+            })
+            .await;
+            let written = match &outcome.action {
+                Action::Create => client
+                    .post::<_, ProjectHook>(&format!("projects/{}/hooks", p.id), &spec.body())
+                    .await
+                    .map(|h| Some(h.id)),
+                Action::Update { .. } => {
+                    let id = outcome.hook_id.expect("an update has a hook");
+                    client
+                        .put::<_, ProjectHook>(
+                            &format!("projects/{}/hooks/{id}", p.id),
+                            &spec.body(),
+                        )
+                        .await
+                        .map(|h| Some(h.id))
+                }
+                _ => Ok(None),
+            };
+            match written {
+                Ok(Some(hook)) => {
+                    outcome.hook_id = Some(hook);
+                    if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
+                        &instance,
+                        p.id,
+                        hook,
+                        &spec.secret,
+                    ) {
+                        outcome.action = Action::Failed {
+                            message: e.to_string(),
+                            code: "local_state".into(),
+                        };
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => outcome.action = failed(&e),
+            }
+            if prune_duplicates && !matches!(outcome.action, Action::Failed { .. }) {
+                let mut kept = Vec::new();
+                for dup in std::mem::take(&mut outcome.duplicates) {
+                    match client
+                        .delete(&format!("projects/{}/hooks/{dup}", p.id))
+                        .await
+                    {
+                        Ok(()) => {
+                            let _ = fingerprints
+                                .lock()
+                                .expect("fingerprints lock")
+                                .forget(&instance, p.id, dup);
+                        }
+                        Err(_) => kept.push(dup),
+                    }
+                }
+                outcome.duplicates = kept;
+            }
+            outcome
+        }
+    })
+    .await
+}
+
+/// A project's hook as verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Check {
+    /// Present, with the wanted triggers, TLS on, enabled.
+    Ok,
+    /// No hook with the crawler's URL.
+    Missing,
+    /// Present but not as wanted.
+    Wrong {
+        /// What differs.
+        reasons: Vec<String>,
+    },
+    /// Cannot be checked with this token (role below Maintainer).
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+    /// GitLab refused.
+    Failed {
+        /// GitLab's message.
+        message: String,
+    },
+}
+
+/// One project's verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectCheck {
+    /// Project ID.
+    pub project_id: u64,
+    /// `group/project`.
+    pub path: String,
+    /// Deep link to the project's webhook settings.
+    pub hooks_url: String,
+    /// The verdict.
+    #[serde(flatten)]
+    pub check: Check,
+    /// Our hook's ID, when there is one.
+    pub hook_id: Option<u64>,
+    /// Further hooks with our URL.
+    pub duplicates: Vec<u64>,
+}
+
+/// Re-reads every selected project's hooks and checks presence, triggers, TLS and disabled
+/// state (GitLab never returns the secret, so it cannot be checked). Writes nothing.
+pub async fn verify(
+    client: &Client,
+    projects: &[&ProjectAccess],
+    spec: &HookSpec,
+    progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
+) -> Vec<ProjectCheck> {
+    let found = each(projects, client, progress, |p| async move {
+        let Found { outcome, state } = find(client, p, spec, |_| true).await;
+        let check = match state {
+            State::CannotList(reason) => Check::Unknown { reason },
+            State::Failed(e) => Check::Failed {
+                message: e.to_string(),
+            },
+            State::Missing => Check::Missing,
+            State::Present(reasons) if reasons.is_empty() => Check::Ok,
+            State::Present(reasons) => Check::Wrong { reasons },
+        };
+        ProjectCheck {
+            project_id: outcome.project_id,
+            path: outcome.path,
+            hooks_url: outcome.hooks_url,
+            check,
+            hook_id: outcome.hook_id,
+            duplicates: outcome.duplicates,
+        }
+    })
+    .await;
+    found
+}
+
+/// Runs `work` for every project with bounded concurrency, reporting progress; results keep
+/// the projects' order.
+async fn each<'a, T: Clone, F, Fut>(
+    projects: &[&'a ProjectAccess],
+    client: &Client,
+    progress: &(dyn Fn(RunProgress<T>) + Send + Sync),
+    work: F,
+) -> Vec<T>
+where
+    F: Fn(&'a ProjectAccess) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let total = projects.len();
+    let width = client.concurrency();
+    let mut done = 0;
+    let mut results: Vec<(usize, T)> = futures::stream::iter(projects.iter().enumerate())
+        .map(|(i, p)| {
+            let fut = work(p);
+            async move { (i, fut.await) }
+        })
+        .buffer_unordered(width)
+        .inspect(|(_, item)| {
+            done += 1;
+            progress(RunProgress {
+                done,
+                total,
+                item: item.clone(),
+            });
+        })
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, o)| o).collect()
+}
+
+/// What one project has, as read from GitLab.
+struct Found {
+    outcome: ProjectOutcome,
+    state: State,
+}
+
+enum State {
+    /// The token cannot list this project's hooks.
+    CannotList(String),
+    /// Listing failed.
+    Failed(ApiError),
+    /// No hook of ours.
+    Missing,
+    /// Our hook, with what differs from the spec (empty when correct).
+    Present(Vec<String>),
+}
+
+/// Reads one project's hooks. `secret_known(hook)` says whether this tool set that hook with
+/// the current secret (a hook it did not set gets the secret once).
+async fn find(
+    client: &Client,
+    p: &ProjectAccess,
+    spec: &HookSpec,
+    secret_known: impl Fn(u64) -> bool,
+) -> Found {
+    let mut outcome = ProjectOutcome {
+        project_id: p.id,
+        path: p.path_with_namespace.clone(),
+        hooks_url: format!("{}/-/hooks", p.web_url.trim_end_matches('/')),
+        action: Action::Unchanged,
+        hook_id: None,
+        duplicates: Vec::new(),
+        disabled: None,
+    };
+    if p.role < Some(Role::Maintainer) && p.hooks != HookAccess::Automatic {
+        let reason = manual_reason(p);
+        return Found {
+            outcome,
+            state: State::CannotList(reason),
+        };
+    }
+    let hooks: Vec<ProjectHook> = match client
+        .get_all(&format!("projects/{}/hooks", p.id), &[], |_| {})
+        .await
+    {
+        Ok(h) => h,
+        Err(ApiError::Forbidden { .. }) => {
+            let reason =
+                "listing this project's webhooks needs Maintainer; ask one to check".to_owned();
+            return Found {
+                outcome,
+                state: State::CannotList(reason),
+            };
+        }
+        Err(e) => {
+            return Found {
+                outcome,
+                state: State::Failed(e),
+            };
+        }
+    };
+    let mut ours: Vec<ProjectHook> = hooks
+        .into_iter()
+        .filter(|h| spec.url.matches(&h.url))
+        .collect();
+    ours.sort_by_key(|h| h.id);
+    let mut ours = ours.into_iter();
+    let first = ours.next();
+    outcome.duplicates = ours.map(|h| h.id).collect();
+    let Some(hook) = first else {
+        return Found {
+            outcome,
+            state: State::Missing,
+        };
+    };
+    outcome.hook_id = Some(hook.id);
+    let mut reasons = spec.differences(&hook);
+    if let Some(status) = hook.alert_status.as_deref().filter(|s| *s != "executable") {
+        let until = hook
+            .disabled_until
+            .as_deref()
+            .map(|u| format!(" until {u}"))
+            .unwrap_or_default();
+        outcome.disabled = Some(format!("{status}{until}"));
+        reasons.push(format!("disabled by GitLab ({status}{until})"));
+    }
+    if !secret_known(hook.id) {
+        reasons.push("secret not set by this tool".into());
+    }
+    Found {
+        outcome,
+        state: State::Present(reasons),
+    }
+}
+
+/// The action for what was found: writes only where the token and role allow.
+async fn decide(
+    client: &Client,
+    mode: Mode,
+    p: &ProjectAccess,
+    spec: &HookSpec,
+    secret_known: impl Fn(u64) -> bool,
+) -> ProjectOutcome {
+    let can_write = mode == Mode::Automatic && p.hooks == HookAccess::Automatic;
+    let Found { mut outcome, state } = find(client, p, spec, secret_known).await;
+    outcome.action = match state {
+        State::CannotList(reason) => Action::Manual { reason },
+        State::Failed(e) => failed(&e),
+        State::Missing if can_write => Action::Create,
+        State::Missing => Action::Manual {
+            reason: manual_reason(p),
+        },
+        State::Present(reasons) if reasons.is_empty() => Action::Unchanged,
+        State::Present(reasons) if can_write => Action::Update { reasons },
+        State::Present(reasons) => Action::Manual {
+            reason: format!("fix by hand: {}", reasons.join(", ")),
+        },
+    };
+    outcome
+}
+
+fn manual_reason(p: &ProjectAccess) -> String {
+    match &p.hooks {
+        HookAccess::Manual { reason } => reason.clone(),
+        HookAccess::Automatic => "the token is read-only (no `api` scope)".into(),
+    }
+}
+
+fn failed(e: &ApiError) -> Action {
+    Action::Failed {
+        message: e.to_string(),
+        code: e.code().into(),
+    }
+}

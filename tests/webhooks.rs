@@ -1,0 +1,263 @@
+//! Step 3 against the simulator: idempotent apply, unrelated hooks untouched, duplicates,
+//! read-only tokens, verify.
+
+mod common;
+
+use std::sync::Mutex;
+
+use gitlab_onboard::Secret;
+use gitlab_onboard::scopes::{self, HookAccess, TokenReport};
+use gitlab_onboard::token::Session;
+use gitlab_onboard::webhooks::{
+    self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
+};
+use gitlab_sim::model::HookOwner;
+use gitlab_sim::{Simulator, tokens};
+
+const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
+
+fn spec(secret: &str) -> HookSpec {
+    HookSpec {
+        url: EventUrl::parse(EVENTS).unwrap(),
+        triggers: Triggers::default(),
+        secret: Secret::new(secret),
+    }
+}
+
+async fn step2(sim: &Simulator, token: &str) -> (Session, TokenReport) {
+    let session = common::session(sim, token).await.unwrap();
+    let report = scopes::detect(&session, &|_| {}).await.unwrap();
+    (session, report)
+}
+
+fn writes(sim: &Simulator) -> usize {
+    sim.requests().iter().filter(|r| r.method != "GET").count()
+}
+
+/// Hooks with the crawler's URL on a project, as the simulator holds them.
+fn ours(sim: &Simulator, project: u64) -> Vec<(u64, Option<String>)> {
+    sim.state(|w| {
+        w.hooks_of_project(project)
+            .into_iter()
+            .filter(|h| h.url == EVENTS)
+            .map(|h| (h.id, h.token.clone()))
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn apply_is_idempotent_and_leaves_other_hooks_alone() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let selected = Selection::default().pick(&report);
+    let automatic: Vec<u64> = selected
+        .iter()
+        .filter(|p| p.hooks == HookAccess::Automatic)
+        .map(|p| p.id)
+        .collect();
+    assert!(!automatic.is_empty());
+    // Someone else's hook on a project we manage.
+    let other = sim.state(|w| {
+        w.add_hook(
+            HookOwner::Project(automatic[0]),
+            "https://ci.example.com/hook",
+            Some("theirs"),
+        )
+    });
+
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let s = spec("first-secret");
+    let outcomes = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &s,
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    let summary = Summary::of(&outcomes);
+    assert_eq!(summary.failed, 0, "{outcomes:#?}");
+    assert_eq!(summary.create, automatic.len());
+    assert_eq!(summary.manual, selected.len() - automatic.len());
+    for id in &automatic {
+        assert_eq!(ours(&sim, *id).len(), 1, "exactly one hook of ours on {id}");
+        assert_eq!(ours(&sim, *id)[0].1.as_deref(), Some("first-secret"));
+    }
+    let hook = sim
+        .state(|w| {
+            w.hooks_of_project(automatic[0])
+                .into_iter()
+                .find(|h| h.url == EVENTS)
+                .cloned()
+        })
+        .unwrap();
+    for event in [
+        "push_events",
+        "note_events",
+        "issues_events",
+        "merge_requests_events",
+        "wiki_page_events",
+    ] {
+        assert!(hook.event(event), "{event}");
+    }
+    assert!(!hook.event("tag_push_events") && hook.enable_ssl_verification);
+
+    let before = writes(&sim);
+    let again = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &s,
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(writes(&sim), before, "a second run writes nothing");
+    assert_eq!(Summary::of(&again).unchanged, automatic.len());
+
+    let theirs = sim
+        .state(|w| w.hook(other).cloned())
+        .expect("the unrelated hook is still there");
+    assert_eq!(theirs.url, "https://ci.example.com/hook");
+    assert_eq!(theirs.token.as_deref(), Some("theirs"));
+}
+
+#[tokio::test]
+async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_reported() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    // Made by hand earlier, with different case and a trailing slash, and a duplicate.
+    let first = sim.state(|w| {
+        w.add_hook(
+            HookOwner::Project(target.id),
+            "https://CRAWLER.example.com/instance/gitlab/events/",
+            None,
+        )
+    });
+    let dup = sim.state(|w| w.add_hook(HookOwner::Project(target.id), EVENTS, None));
+    let selection = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    };
+    let selected = selection.pick(&report);
+    assert_eq!(selected.len(), 1);
+
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let plan = webhooks::plan(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints.lock().unwrap(),
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(&plan[0].action, Action::Update { reasons } if reasons.iter().any(|r| r.contains("secret"))),
+        "{plan:?}"
+    );
+    assert_eq!(plan[0].hook_id, Some(first));
+    assert_eq!(plan[0].duplicates, vec![dup]);
+
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert!(matches!(out[0].action, Action::Update { .. }));
+    assert!(
+        sim.state(|w| w.hook(dup).is_some()),
+        "duplicates stay without --prune-duplicates"
+    );
+    assert_eq!(
+        sim.state(|w| w.hook(first).and_then(|h| h.token.clone()))
+            .as_deref(),
+        Some("s")
+    );
+
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        true,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged);
+    assert!(sim.state(|w| w.hook(dup).is_none()), "pruned on request");
+    assert!(sim.state(|w| w.hook(first).is_some()));
+}
+
+#[tokio::test]
+async fn read_only_token_writes_nothing_and_verify_tells_the_truth() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::READ_ONLY).await;
+    let selected = Selection::default().pick(&report);
+    let before = writes(&sim);
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &Mutex::new(Fingerprints::in_memory()),
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(writes(&sim), before);
+    assert!(
+        out.iter()
+            .all(|o| matches!(o.action, Action::Manual { .. })),
+        "{out:?}"
+    );
+    assert!(out.iter().all(|o| o.hooks_url.ends_with("/-/hooks")));
+
+    // The admin creates one hook by hand as instructed; verify sees it, and the rest missing.
+    let maintained = report
+        .projects
+        .iter()
+        .find(|p| p.role >= Some(gitlab_onboard::model::Role::Maintainer) && !p.archived)
+        .unwrap();
+    let id = sim.state(|w| w.add_hook(HookOwner::Project(maintained.id), EVENTS, Some("s")));
+    sim.state(|w| {
+        let h = w.hook_mut(id).unwrap();
+        for e in [
+            "push_events",
+            "note_events",
+            "issues_events",
+            "merge_requests_events",
+            "wiki_page_events",
+        ] {
+            h.events.insert(e.into(), true);
+        }
+        h.events.insert("tag_push_events".into(), false);
+    });
+    let checks = webhooks::verify(&session.client, &selected, &spec("s"), &|_| {}).await;
+    let check = checks
+        .iter()
+        .find(|c| c.project_id == maintained.id)
+        .unwrap();
+    assert_eq!(check.check, Check::Ok, "{check:?}");
+    assert!(checks.iter().any(|c| c.check == Check::Missing));
+    assert!(
+        checks
+            .iter()
+            .any(|c| matches!(c.check, Check::Unknown { .. })),
+        "below Maintainer cannot be checked"
+    );
+}
