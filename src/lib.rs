@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod error;
+pub mod files;
 pub mod instance;
 pub mod keychain;
 pub mod model;

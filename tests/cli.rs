@@ -4,40 +4,9 @@ mod common;
 
 use std::process::Output;
 
+use common::{cli, stderr};
 use gitlab_sim::{Simulator, tokens};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
-
-/// Runs `gitlab-onboard ARGS` with `GITLAB_TOKEN` set (or unset with `None`).
-async fn cli(args: &[&str], token: Option<&str>, stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlab-onboard"));
-    cmd.args(args)
-        .env_remove("GITLAB_TOKEN")
-        .env_remove("GITLAB_URL");
-    if let Some(t) = token {
-        cmd.env("GITLAB_TOKEN", t);
-    }
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("the CLI starts");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .await
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().await.unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 async fn token_json(sim: &Simulator, token: &str) -> (Output, Option<Value>) {
     let out = cli(

@@ -12,6 +12,7 @@ use gitlab_onboard::scopes::{self, Mode};
 use gitlab_onboard::token::parse_token;
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
+    instructions,
 };
 use gitlab_onboard::{Error, Secret};
 
@@ -29,6 +30,19 @@ pub enum Verb {
     Apply,
     /// Check every selected project's hook (exit 4 while any lacks a correct one).
     Verify,
+    /// Write the steps for the projects a person must hook by hand (see --format, --out).
+    Instructions,
+}
+
+/// An export format for `instructions`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// A Markdown checklist.
+    Markdown,
+    /// A standalone HTML page.
+    Html,
+    /// One CSV row per project.
+    Csv,
 }
 
 /// Options shared by the webhook commands.
@@ -63,6 +77,15 @@ pub struct HookArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// `instructions` only: the format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: ExportFormat,
+    /// `instructions` only: write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// `instructions` only: leave the secret out (hand it over another way).
+    #[arg(long)]
+    omit_secret: bool,
 }
 
 /// The directory for local state (hook fingerprints): `GITLAB_ONBOARD_DATA_DIR`, else the
@@ -115,6 +138,32 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     };
     let client = &session.client;
     match verb {
+        Verb::Instructions => {
+            let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
+            let outcomes =
+                webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await;
+            let manual = instructions::manual(&outcomes);
+            let format = match args.format {
+                ExportFormat::Markdown => instructions::Format::Markdown,
+                ExportFormat::Html => instructions::Format::Html,
+                ExportFormat::Csv => instructions::Format::Csv,
+            };
+            let text = instructions::render(format, &manual, &spec, !args.omit_secret);
+            match &args.out {
+                Some(path) => {
+                    gitlab_onboard::files::write_atomically(path, text.as_bytes()).map_err(
+                        |e| Error::LocalState(format!("cannot write {}: {e}", path.display())),
+                    )?;
+                    eprintln!(
+                        "Wrote instructions for {} projects to {}.",
+                        manual.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Verb::Plan | Verb::Apply => {
             let outcomes = if let Verb::Apply = verb {
                 let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);

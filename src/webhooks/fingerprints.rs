@@ -114,20 +114,11 @@ impl Fingerprints {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let io = |e: std::io::Error| FingerprintError::Io {
+        let bytes = serde_json::to_vec_pretty(&self.file).expect("serializes");
+        crate::files::write_atomically(path, &bytes).map_err(|e| FingerprintError::Io {
             path: path.display().to_string(),
             detail: e.to_string(),
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(&self.file).expect("serializes"),
-        )
-        .map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod event_url;
 pub mod fingerprints;
+pub mod instructions;
 mod run;
 
 use serde::Serialize;

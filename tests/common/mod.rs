@@ -39,3 +39,53 @@ pub fn main_user(sim: &Simulator) -> u64 {
             .id
     })
 }
+
+/// Runs the `gitlab-onboard` binary with `GITLAB_TOKEN` set (or unset with `None`), feeding
+/// `stdin`, with local state in a fresh directory.
+pub async fn cli(args: &[&str], token: Option<&str>, stdin: Option<&str>) -> std::process::Output {
+    cli_env(args, token, stdin, &[]).await
+}
+
+/// [`cli`] with extra environment variables.
+pub async fn cli_env(
+    args: &[&str],
+    token: Option<&str>,
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitlab-onboard"));
+    cmd.args(args)
+        .env_remove("GITLAB_TOKEN")
+        .env_remove("GITLAB_URL")
+        .envs(env.iter().copied());
+    if !env.iter().any(|(k, _)| *k == "GITLAB_ONBOARD_DATA_DIR") {
+        cmd.env(
+            "GITLAB_ONBOARD_DATA_DIR",
+            std::env::temp_dir().join(format!("gitlab-onboard-cli-{}", std::process::id())),
+        );
+    }
+    if let Some(t) = token {
+        cmd.env("GITLAB_TOKEN", t);
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("the CLI starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .await
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().await.unwrap()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

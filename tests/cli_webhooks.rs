@@ -1,0 +1,176 @@
+//! `gitlab-onboard webhooks …` against the simulator.
+
+mod common;
+
+use common::{cli_env, stderr};
+use gitlab_sim::tokens;
+use serde_json::Value;
+
+const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
+
+#[tokio::test]
+async fn apply_then_verify_then_instructions() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let env = [
+        ("HOOK_SECRET", "cli-secret"),
+        ("GITLAB_ONBOARD_DATA_DIR", data_dir),
+    ];
+    let url = sim.url();
+    let base = [
+        "webhooks",
+        "--gitlab-url",
+        &url,
+        "--event-url",
+        EVENTS,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--json",
+    ];
+    let run = |verb: &'static str, token: &'static str| {
+        let mut args = vec![base[0], verb];
+        args.extend_from_slice(&base[1..]);
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        let env = env;
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli_env(&refs, Some(token), None, &env).await
+        }
+    };
+
+    let out = run("apply", tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = json["summary"]["create"].as_u64().unwrap();
+    assert!(created > 0);
+    assert_eq!(json["summary"]["failed"], 0);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("cli-secret"),
+        "the secret never shows in reports"
+    );
+
+    let out = run("apply", tokens::API).await;
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["create"], 0);
+    assert_eq!(
+        json["summary"]["update"], 0,
+        "fingerprints in the data directory: nothing to write"
+    );
+    assert_eq!(json["summary"]["unchanged"], created);
+
+    // Projects below Maintainer cannot be checked: verify stays non-zero and says which.
+    let out = run("verify", tokens::API).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ok"], created);
+    assert!(
+        json["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["status"] == "unknown")
+    );
+
+    let file = data.path().join("manual.csv");
+    let out = cli_env(
+        &[
+            "webhooks",
+            "instructions",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+            "--format",
+            "csv",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        Some(tokens::API),
+        None,
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("project_id,project,webhook_settings,url,secret_token,triggers,reason\n")
+    );
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.contains("/-/hooks") && l.contains("cli-secret"))
+    );
+    assert!(text.lines().count() > 1);
+}
+
+#[tokio::test]
+async fn read_only_apply_writes_nothing_and_bad_urls_are_refused() {
+    let sim = common::demo().await;
+    let url = sim.url();
+    let env = [("HOOK_SECRET", "s")];
+    let before = sim.requests().iter().filter(|r| r.method != "GET").count();
+    let out = cli_env(
+        &[
+            "webhooks",
+            "apply",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+            "--json",
+        ],
+        Some(tokens::READ_ONLY),
+        None,
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["manual"], json["summary"]["total"]);
+    assert_eq!(
+        sim.requests().iter().filter(|r| r.method != "GET").count(),
+        before
+    );
+
+    let out = cli_env(
+        &[
+            "webhooks",
+            "plan",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            "http://crawler.example.com/e",
+        ],
+        Some(tokens::API),
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not HTTPS"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim_end().lines().count(), 1);
+
+    let out = cli_env(
+        &[
+            "webhooks",
+            "plan",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "NOPE_UNSET",
+        ],
+        Some(tokens::API),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("NOPE_UNSET"), "{}", stderr(&out));
+}
