@@ -55,7 +55,7 @@ struct Connection {
     #[arg(long, value_name = "PEM")]
     ca_bundle: Option<PathBuf>,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
 }
 

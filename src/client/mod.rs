@@ -42,14 +42,14 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults: 30 s timeout, 8 requests at once, 6 attempts.
+    /// Defaults: 30 s timeout, 16 requests at once, 6 attempts.
     pub fn new(url: GitLabUrl, token: Secret) -> Self {
         Self {
             url,
             token,
             ca_bundle: None,
             timeout: Duration::from_secs(30),
-            concurrency: 8,
+            concurrency: 16,
             max_attempts: 6,
         }
     }

@@ -1,0 +1,224 @@
+//! Drives the real app window through `tauri-driver` (WebDriver over WebKitWebDriver).
+//!
+//! Needs, on Linux: a display (`xvfb-run`), `tauri-driver` (`cargo install tauri-driver
+//! --version "^2" --locked`), `WebKitWebDriver` (Debian: `webkit2gtk-driver`), and the built app
+//! (`npm --prefix ui ci && npm --prefix ui run build && cargo build -p gitlab-onboard-app`).
+
+use std::fs::{self, File};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// How long to wait for a screen to appear (a cold WebKit start plus GitLab calls).
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `tests/artifacts/` (git-ignored): screenshots and driver logs.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("artifacts");
+    fs::create_dir_all(&dir).expect("create tests/artifacts");
+    dir
+}
+
+/// The app binary: `GITLAB_ONBOARD_APP`, else `<target>/debug/gitlab-onboard-app`.
+fn app_binary() -> PathBuf {
+    let path = std::env::var_os("GITLAB_ONBOARD_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+            target.join("debug").join("gitlab-onboard-app")
+        });
+    assert!(
+        path.is_file(),
+        "no app at {}: build it with `npm --prefix ui ci && npm --prefix ui run build && cargo build -p \
+         gitlab-onboard-app`, or set GITLAB_ONBOARD_APP",
+        path.display()
+    );
+    fs::canonicalize(&path).expect("absolute app path")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `tauri-driver` in its own process group, so dropping it also ends WebKitWebDriver and the app.
+struct Driver {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Driver {
+    fn start(name: &str) -> Driver {
+        let (port, native_port) = (free_port(), free_port());
+        let log = artifacts_dir().join(format!("{name}.tauri-driver.log"));
+        let out = File::create(&log).expect("create the driver log");
+        let program = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let child = Command::new(&program)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            // The app must start in normal mode, whatever the developer's shell says.
+            .env_remove("GITLAB_ONBOARD_DEMO")
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program:?} ({e}): install it with `cargo install tauri-driver --version \"^2\" --locked`")
+            });
+        let mut driver = Driver { child, port, log };
+        driver.wait_until_listening();
+        driver
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "tauri-driver exited with {status}; see {}",
+                    self.log.display()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen within 10 s; see {}",
+                self.log.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The whole group: tauri-driver, WebKitWebDriver and the app it launched.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The app's window in a WebDriver session. Dropping it ends everything it started.
+pub struct Window {
+    client: Option<Client>,
+    // Declared after `client`: dropped last.
+    driver: Driver,
+}
+
+impl Window {
+    /// Starts tauri-driver and the app; `name` names the driver log in `tests/artifacts/`.
+    pub async fn open(name: &str) -> Window {
+        let driver = Driver::start(name);
+        let app = app_binary();
+        let caps = json!({ "browserName": "wry", "tauri:options": { "application": app } });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .unwrap_or_else(|e| panic!("no WebDriver session ({e}); see {}", driver.log.display()));
+        let window = Window {
+            client: Some(client),
+            driver,
+        };
+        window.wait_for("token").await;
+        window
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("session open")
+    }
+
+    /// Waits for the element with `data-testid`.
+    pub async fn wait_for(&self, test_id: &str) -> Element {
+        let css = format!("[data-testid=\"{test_id}\"]");
+        self.client()
+            .wait()
+            .at_most(SCREEN_TIMEOUT)
+            .for_element(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no [data-testid={test_id}] within {SCREEN_TIMEOUT:?}: {e}; see {}",
+                    self.driver.log.display()
+                )
+            })
+    }
+
+    /// The element's text, once it is there.
+    pub async fn text(&self, test_id: &str) -> String {
+        self.wait_for(test_id)
+            .await
+            .text()
+            .await
+            .expect("element text")
+    }
+
+    /// Waits until the element's text is `expected`.
+    pub async fn wait_for_text(&self, test_id: &str, expected: &str) {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        loop {
+            let text = self.text(test_id).await;
+            if text == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={test_id}] shows {text:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces an input's content, typing as a user does.
+    pub async fn fill(&self, test_id: &str, value: &str) {
+        let input = self.wait_for(test_id).await;
+        input.clear().await.expect("clear");
+        input.send_keys(value).await.expect("type");
+    }
+
+    /// Clicks the element.
+    pub async fn click(&self, test_id: &str) {
+        self.wait_for(test_id).await.click().await.expect("click");
+    }
+
+    /// Whether the element is on screen now (no waiting).
+    pub async fn has(&self, test_id: &str) -> bool {
+        let css = format!("[data-testid=\"{test_id}\"]");
+        self.client().find(Locator::Css(&css)).await.is_ok()
+    }
+
+    /// Saves a PNG of the page in `tests/artifacts/` and returns its path.
+    pub async fn screenshot(&self, file: &str) -> PathBuf {
+        let png = self.client().screenshot().await.expect("screenshot");
+        let path = artifacts_dir().join(file);
+        fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    /// Ends the session (closing the app) before the driver is killed.
+    pub async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+    }
+}

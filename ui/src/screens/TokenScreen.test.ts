@@ -1,0 +1,66 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { byTestId, click, render, type, waitFor } from '../test/dom';
+import { APP_INFO, DEMO_INFO } from '../test/fixtures';
+import TokenScreen from './TokenScreen.svelte';
+
+afterEach(() => clearMocks());
+
+describe('Token screen', () => {
+  it('defaults to GitLab.com and hides the token', () => {
+    const root = render(TokenScreen, { info: APP_INFO, lastUrl: null, onSignedIn: () => {} });
+    expect(byTestId<HTMLInputElement>(root, 'gitlab-url').value).toBe('https://gitlab.com');
+    expect(byTestId<HTMLInputElement>(root, 'token').type).toBe('password');
+    expect(root.textContent).toContain('read_api');
+    expect(root.textContent).toContain('expiration date');
+  });
+
+  it('signs in with what was typed, then forgets the token', async () => {
+    const calls: unknown[] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return { gitlab_url: 'https://gitlab.example.com', token_name: 'crawler', keychain: 'system' };
+    });
+    const onSignedIn = vi.fn();
+    const root = render(TokenScreen, { info: APP_INFO, lastUrl: null, onSignedIn });
+
+    type(byTestId(root, 'gitlab-url'), 'https://gitlab.example.com');
+    type(byTestId(root, 'token'), 'glpat-abc');
+    click(byTestId(root, 'continue'));
+
+    await waitFor(() => expect(onSignedIn).toHaveBeenCalledOnce());
+    expect(calls).toEqual([['sign_in', { url: 'https://gitlab.example.com', token: 'glpat-abc' }]]);
+    expect(onSignedIn.mock.calls[0][0].gitlab_url).toBe('https://gitlab.example.com');
+    expect(byTestId<HTMLInputElement>(root, 'token').value).toBe('');
+  });
+
+  it("shows the core's message and code when GitLab refuses the token", async () => {
+    mockIPC(() => {
+      throw { code: 'token_expired', message: 'the token has expired: create a new personal access token' };
+    });
+    const onSignedIn = vi.fn();
+    const root = render(TokenScreen, { info: APP_INFO, lastUrl: null, onSignedIn });
+
+    type(byTestId(root, 'token'), 'glpat-old');
+    click(byTestId(root, 'continue'));
+
+    await waitFor(() => expect(byTestId(root, 'error-code').textContent).toBe('token_expired'));
+    expect(byTestId(root, 'error-message').textContent).toContain('the token has expired');
+    expect(onSignedIn).not.toHaveBeenCalled();
+  });
+
+  it('offers the demo tokens and explains an in-memory keychain', () => {
+    const root = render(TokenScreen, { info: DEMO_INFO, lastUrl: null, onSignedIn: () => {} });
+    expect(byTestId<HTMLInputElement>(root, 'gitlab-url').value).toBe('http://127.0.0.1:4567');
+    expect(byTestId(root, 'keychain-notice').textContent).toContain('in memory');
+
+    click(byTestId(root, 'demo-token-read-only'));
+    expect(byTestId<HTMLInputElement>(root, 'token').value).toBe('simtok-read-only');
+  });
+
+  it('warns up front when no keychain is available', () => {
+    const info = { ...APP_INFO, keychain: { kind: 'unavailable' as const, message: 'start gnome-keyring' } };
+    const root = render(TokenScreen, { info, lastUrl: null, onSignedIn: () => {} });
+    expect(byTestId(root, 'keychain-notice').className).toContain('error');
+  });
+});
