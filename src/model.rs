@@ -97,8 +97,8 @@ fn yes() -> bool {
 /// `GET /oauth/token/info` (OAuth tokens, where `/personal_access_tokens/self` answers 400).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OAuthTokenInfo {
-    /// Granted scopes (`scopes` is the deprecated alias).
-    #[serde(alias = "scopes")]
+    /// Granted scopes. GitLab also sends the deprecated alias `scopes`; it is ignored (an
+    /// alias would reject the pair as a duplicate field).
     pub scope: Vec<String>,
     /// Seconds until the access token expires.
     pub expires_in: Option<i64>,
@@ -245,6 +245,35 @@ pub struct ProjectHook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let path = format!(
+            "{}/../shared/gitlab/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    #[test]
+    fn documented_examples_parse() {
+        assert!(
+            !fixture::<OAuthTokenInfo>("oauth_token_info.json")
+                .scope
+                .is_empty()
+        );
+        let token: TokenSelf = fixture("personal_access_tokens_self.json");
+        assert!(!token.scopes.is_empty());
+        assert!(!fixture::<CurrentUser>("user_current_regular.json").is_admin);
+        assert!(fixture::<CurrentUser>("user_current_admin.json").is_admin);
+        assert!(!fixture::<Version>("metadata.json").version.is_empty());
+        let projects: Vec<Project> = fixture("projects_list.json");
+        assert!(projects.iter().all(|p| !p.path_with_namespace.is_empty()));
+        assert!(!fixture::<Vec<ProjectId>>("projects_list_simple.json").is_empty());
+        assert!(!fixture::<Vec<Group>>("groups_list.json").is_empty());
+        let hook: ProjectHook = fixture("project_hook_get.json");
+        assert_eq!(hook.alert_status.as_deref(), Some("executable"));
+    }
 
     #[test]
     fn roles_round_trip_and_order() {

@@ -261,3 +261,102 @@ async fn read_only_token_writes_nothing_and_verify_tells_the_truth() {
         "below Maintainer cannot be checked"
     );
 }
+
+#[tokio::test]
+async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let selected: Vec<_> = Selection::default()
+        .pick(&report)
+        .into_iter()
+        .filter(|p| p.hooks == HookAccess::Automatic)
+        .collect();
+    let data = tempfile::tempdir().unwrap();
+    let s = spec("resume-secret");
+    let fingerprints = Mutex::new(Fingerprints::load(data.path()).unwrap());
+
+    // The first run is cancelled after three projects.
+    let run = session.client.for_run();
+    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    let first = webhooks::apply_resumable(
+        &run,
+        &report,
+        &selected,
+        &s,
+        &fingerprints,
+        false,
+        Some(&journal),
+        &|p| {
+            if p.done == 3 {
+                run.cancel();
+            }
+        },
+    )
+    .await;
+    drop(journal);
+    let finished = first
+        .iter()
+        .filter(|o| !matches!(o.action, Action::Failed { .. }))
+        .count();
+    assert!(
+        finished >= 3 && finished < selected.len(),
+        "cancelled part-way: {finished} of {}",
+        selected.len()
+    );
+    assert!(
+        first
+            .iter()
+            .any(|o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"))
+    );
+
+    // The second run takes the finished projects from the journal: no request for them.
+    sim.clear_requests();
+    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    assert_eq!(journal.resumed(), finished);
+    let second = webhooks::apply_resumable(
+        &session.client,
+        &report,
+        &selected,
+        &s,
+        &fingerprints,
+        false,
+        Some(&journal),
+        &|_| {},
+    )
+    .await;
+    journal.finish().unwrap();
+    assert!(
+        second.iter().all(|o| matches!(
+            o.action,
+            Action::Create | Action::Unchanged | Action::Update { .. }
+        )),
+        "{second:?}"
+    );
+    let touched: std::collections::HashSet<u64> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.path
+                .strip_prefix("/api/v4/projects/")?
+                .split('/')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    for o in first
+        .iter()
+        .filter(|o| !matches!(o.action, Action::Failed { .. }))
+    {
+        assert!(!touched.contains(&o.project_id), "{} was redone", o.path);
+    }
+    for p in &selected {
+        assert_eq!(
+            ours(&sim, p.id).len(),
+            1,
+            "one hook on {}",
+            p.path_with_namespace
+        );
+    }
+    assert!(!data.path().join("apply-journal.jsonl").exists());
+}

@@ -912,6 +912,21 @@ mod tests {
             );
         }
         assert!(a.users().any(|u| u.kind == UserKind::ProjectBot));
+        let tiny = World::seeded(WorldSpec {
+            projects: 0,
+            groups: 0,
+            users: 0,
+            ..WorldSpec::default()
+        });
+        assert_eq!(
+            (
+                tiny.user_count(),
+                tiny.groups().count(),
+                tiny.project_count()
+            ),
+            (2, 1, 0)
+        );
+        assert!(tiny.token(tokens::API).is_some());
         assert!(a.users().any(|u| !u.active));
     }
 

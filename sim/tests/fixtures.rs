@@ -415,6 +415,30 @@ async fn member_lists_match_the_fixtures_and_show_email_only_to_owners() {
             .all(|m| m.get("email").is_none()),
         "not for a non-owner"
     );
+
+    // Lists follow membership changes made through the state.
+    let path = format!("/groups/{acme}/members?per_page=100");
+    let before = api
+        .get(&path, tokens::API)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len();
+    sim.state(|w| {
+        let bot = w
+            .users()
+            .find(|u| u.kind == gitlab_sim::UserKind::ProjectBot)
+            .unwrap()
+            .id;
+        w.add_member(gitlab_sim::Source::Group(acme), bot, access::REPORTER);
+    });
+    let after = api.get(&path, tokens::API).await;
+    assert_eq!(after.body.as_array().unwrap().len(), before + 1);
+    assert_eq!(
+        after.header("x-total"),
+        Some((before + 1).to_string().as_str())
+    );
 }
 
 #[tokio::test]
@@ -798,6 +822,49 @@ async fn hook_test_limits_and_group_without_projects_answer_the_derived_errors()
         )
     );
 
+    // At most 100 hooks per project.
+    let full = project_id(&sim, "acme/handbook");
+    sim.state(|w| {
+        for i in 0..100 {
+            w.add_hook(
+                HookOwner::Project(full),
+                &format!("https://h{i}.example/"),
+                None,
+            );
+        }
+    });
+    let over = api
+        .call(
+            Method::POST,
+            &format!("/projects/{full}/hooks"),
+            Some(tokens::API),
+            Some(json!({"url": "https://x.example"})),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        over.body["error"],
+        "Maximum number of project hooks (100) exceeded"
+    );
+
+    // Form-encoded bodies work too (curl users send them).
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let form = http
+        .post(format!("{}/api/v4/projects/{pid}/hooks", sim.url()))
+        .header("PRIVATE-TOKEN", tokens::API)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("url=https%3A%2F%2Fform.example%2Fh&token=form-secret&issues_events=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 201);
+    let id = form.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    let hook = sim.state(|w| w.hook(id).cloned()).unwrap();
+    assert_eq!(
+        (hook.token.as_deref(), hook.event("issues_events")),
+        (Some("form-secret"), true)
+    );
+
     sim.state(|w| w.version.enterprise = false);
     let ce = api.get(&format!("/groups/{gid}/hooks"), tokens::API).await;
     assert_eq!(
@@ -816,7 +883,7 @@ async fn throttled_requests_get_the_plain_text_body_and_headers() {
     sim.set_knobs(Knobs {
         rate_limit: Some(gitlab_sim::RateLimit {
             limit: 2,
-            window: std::time::Duration::from_secs(60),
+            window: std::time::Duration::from_secs(3600),
         }),
         ..Knobs::default()
     });
@@ -847,7 +914,7 @@ async fn throttled_requests_get_the_plain_text_body_and_headers() {
         assert!(third.header(name).is_some(), "{name} on 429");
     }
     let retry: u64 = third.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=60).contains(&retry));
+    assert!((1..=3600).contains(&retry));
     let admin = api.get("/user", tokens::ADMIN).await;
     assert_eq!(
         admin.status,

@@ -166,19 +166,54 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         }
         Verb::Plan | Verb::Apply => {
             let outcomes = if let Verb::Apply = verb {
-                let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
-                webhooks::apply(
-                    client,
+                let dir = data_dir();
+                let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
+                let journal =
+                    webhooks::Journal::open(&dir, client.url().as_str(), &spec).map_err(|e| {
+                        Error::LocalState(format!(
+                            "cannot open the apply journal in {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                if journal.resumed() > 0 {
+                    eprintln!(
+                        "Resuming an interrupted apply: {} projects were already done.",
+                        journal.resumed()
+                    );
+                }
+                // Ctrl-C stops the run cleanly; the journal keeps what finished.
+                let run = client.for_run();
+                let stopper = run.clone();
+                let ctrl_c = tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        stopper.cancel();
+                    }
+                });
+                let outcomes = webhooks::apply_resumable(
+                    &run,
                     &report,
                     &projects,
                     &spec,
                     &fingerprints,
                     args.prune_duplicates,
+                    Some(&journal),
                     &|p| {
                         show(p.done, p.total, &p.item.path, label(&p.item.action));
                     },
                 )
-                .await
+                .await;
+                ctrl_c.abort();
+                let cancelled = outcomes.iter().any(
+                    |o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"),
+                );
+                if cancelled {
+                    eprintln!("Stopped. Run the same command again to continue where it stopped.");
+                } else {
+                    journal.finish().map_err(|e| {
+                        Error::LocalState(format!("cannot remove the apply journal: {e}"))
+                    })?;
+                }
+                outcomes
             } else {
                 let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
                 webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await

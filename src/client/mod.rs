@@ -59,6 +59,7 @@ impl ClientConfig {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    cancel: CancellationToken,
 }
 
 struct Inner {
@@ -70,7 +71,6 @@ struct Inner {
     max_attempts: u32,
     concurrency: usize,
     throttle: Throttle,
-    cancel: CancellationToken,
 }
 
 impl std::fmt::Debug for Client {
@@ -124,8 +124,8 @@ impl Client {
                 max_attempts: config.max_attempts.max(1),
                 concurrency: config.concurrency.max(1),
                 throttle: Throttle::new(config.concurrency),
-                cancel: CancellationToken::new(),
             }),
+            cancel: CancellationToken::new(),
         })
     }
 
@@ -141,12 +141,21 @@ impl Client {
 
     /// Cancels every request of this client, now and later (they end with [`ApiError::Cancelled`]).
     pub fn cancel(&self) {
-        self.inner.cancel.cancel();
+        self.cancel.cancel();
+    }
+
+    /// A client for one run (an apply, a verify): same connection, limits and rate-limit
+    /// state, but cancelling it stops only that run; cancelling this client stops it too.
+    pub fn for_run(&self) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            cancel: self.cancel.child_token(),
+        }
     }
 
     /// A token that fires when [`Client::cancel`] is called.
     pub fn cancellation(&self) -> CancellationToken {
-        self.inner.cancel.clone()
+        self.cancel.clone()
     }
 
     /// Requests in flight at once (the throttle's width): how many tasks a run keeps busy.

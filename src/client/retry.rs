@@ -71,7 +71,7 @@ impl Client {
         loop {
             attempt += 1;
             let slot = tokio::select! {
-                _ = inner.cancel.cancelled() => return Err(ApiError::Cancelled),
+                _ = self.cancel.cancelled() => return Err(ApiError::Cancelled),
                 slot = inner.throttle.acquire(attempt > 1) => slot,
             };
             let mut request = inner
@@ -94,7 +94,7 @@ impl Client {
                 })
             };
             let answer = tokio::select! {
-                _ = inner.cancel.cancelled() => return Err(ApiError::Cancelled),
+                _ = self.cancel.cancelled() => return Err(ApiError::Cancelled),
                 answer = sent => answer,
             };
             drop(slot);
@@ -153,7 +153,7 @@ impl Client {
 
     async fn sleep(&self, wait: Duration) -> Result<(), ApiError> {
         tokio::select! {
-            _ = self.inner.cancel.cancelled() => Err(ApiError::Cancelled),
+            _ = self.cancel.cancelled() => Err(ApiError::Cancelled),
             _ = tokio::time::sleep(wait) => Ok(()),
         }
     }

@@ -4,13 +4,15 @@
 pub mod event_url;
 pub mod fingerprints;
 pub mod instructions;
+pub mod journal;
 mod run;
 
 use serde::Serialize;
 
 pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
-pub use run::{Check, ProjectCheck, RunProgress, apply, plan, verify};
+pub use journal::Journal;
+pub use run::{Check, ProjectCheck, RunProgress, apply, apply_resumable, plan, verify};
 
 use crate::model::ProjectHook;
 use crate::scopes::{ProjectAccess, TokenReport};
@@ -147,7 +149,7 @@ pub fn generate_secret() -> Secret {
 }
 
 /// What happens (or happened) to one project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// No hook of ours: one will be (or was) created.
@@ -174,7 +176,7 @@ pub enum Action {
 }
 
 /// One project's line in a plan, an apply or a verify.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ProjectOutcome {
     /// Project ID.
     pub project_id: u64,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{Action, Fingerprints, HookSpec, ProjectOutcome};
+use super::{Action, Fingerprints, HookSpec, Journal, ProjectOutcome};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::model::{ProjectHook, Role};
@@ -53,11 +53,41 @@ pub async fn apply(
     prune_duplicates: bool,
     progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
 ) -> Vec<ProjectOutcome> {
+    apply_resumable(
+        client,
+        report,
+        projects,
+        spec,
+        fingerprints,
+        prune_duplicates,
+        None,
+        progress,
+    )
+    .await
+}
+
+/// [`apply`] with a [`Journal`]: projects an interrupted run finished are taken from it
+/// without a request, and each project is recorded as it finishes. The caller removes the
+/// journal ([`Journal::finish`]) once a run completes.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_resumable(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    prune_duplicates: bool,
+    journal: Option<&Journal>,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> Vec<ProjectOutcome> {
     let mode = report.mode;
     let instance = client.url().to_string();
     each(projects, client, progress, |p| {
         let instance = instance.clone();
         async move {
+            if let Some(done) = journal.and_then(|j| j.done(p.id)) {
+                return done.clone();
+            }
             let mut outcome = decide(client, mode, p, spec, |hook| {
                 fingerprints.lock().expect("fingerprints lock").matches(
                     &instance,
@@ -119,6 +149,14 @@ pub async fn apply(
                     }
                 }
                 outcome.duplicates = kept;
+            }
+            if let Some(j) = journal {
+                if let Err(e) = j.record(&outcome) {
+                    outcome.action = Action::Failed {
+                        message: format!("cannot write the apply journal: {e}"),
+                        code: "local_state".into(),
+                    };
+                }
             }
             outcome
         }
