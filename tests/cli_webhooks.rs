@@ -32,7 +32,6 @@ async fn apply_then_verify_then_instructions() {
         let mut args = vec![base[0], verb];
         args.extend_from_slice(&base[1..]);
         let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-        let env = env;
         async move {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             cli_env(&refs, Some(token), None, &env).await

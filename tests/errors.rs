@@ -240,3 +240,26 @@ async fn cancel_stops_requests() {
     );
     assert!(start.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn cancelling_a_run_leaves_the_session_usable() {
+    let sim = common::demo().await;
+    let client = common::client(&sim, tokens::API);
+    let run = client.for_run();
+    run.cancel();
+    assert_eq!(
+        run.get::<Value>("user", &[]).await.unwrap_err(),
+        ApiError::Cancelled
+    );
+    client
+        .get::<Value>("user", &[])
+        .await
+        .expect("the session's client still works");
+    let other = client.for_run();
+    client.cancel();
+    assert_eq!(
+        other.get::<Value>("user", &[]).await.unwrap_err(),
+        ApiError::Cancelled,
+        "cancelling the session stops its runs"
+    );
+}

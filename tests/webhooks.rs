@@ -150,16 +150,16 @@ async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_repor
     let selected = selection.pick(&report);
     assert_eq!(selected.len(), 1);
 
-    let fingerprints = Mutex::new(Fingerprints::in_memory());
     let plan = webhooks::plan(
         &session.client,
         &report,
         &selected,
         &spec("s"),
-        &fingerprints.lock().unwrap(),
+        &Fingerprints::in_memory(),
         &|_| {},
     )
     .await;
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
     assert!(
         matches!(&plan[0].action, Action::Update { reasons } if reasons.iter().any(|r| r.contains("secret"))),
         "{plan:?}"

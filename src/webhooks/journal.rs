@@ -38,17 +38,16 @@ impl Journal {
         let mut header = None;
         if let Ok(f) = std::fs::File::open(&path) {
             let mut lines = std::io::BufReader::new(f).lines();
-            if let Some(Ok(first)) = lines.next() {
-                if let Ok(h) = serde_json::from_str::<Header>(&first) {
-                    if h.run == run_key(&h.salt, instance, spec) {
-                        for line in lines.map_while(Result::ok) {
-                            if let Ok(o) = serde_json::from_str::<ProjectOutcome>(&line) {
-                                done.insert(o.project_id, o);
-                            }
-                        }
-                        header = Some(h);
+            if let Some(Ok(first)) = lines.next()
+                && let Ok(h) = serde_json::from_str::<Header>(&first)
+                && h.run == run_key(&h.salt, instance, spec)
+            {
+                for line in lines.map_while(Result::ok) {
+                    if let Ok(o) = serde_json::from_str::<ProjectOutcome>(&line) {
+                        done.insert(o.project_id, o);
                     }
                 }
+                header = Some(h);
             }
         }
         let file = if header.is_some() {

@@ -150,13 +150,13 @@ pub async fn apply_resumable(
                 }
                 outcome.duplicates = kept;
             }
-            if let Some(j) = journal {
-                if let Err(e) = j.record(&outcome) {
-                    outcome.action = Action::Failed {
-                        message: format!("cannot write the apply journal: {e}"),
-                        code: "local_state".into(),
-                    };
-                }
+            if let Some(j) = journal
+                && let Err(e) = j.record(&outcome)
+            {
+                outcome.action = Action::Failed {
+                    message: format!("cannot write the apply journal: {e}"),
+                    code: "local_state".into(),
+                };
             }
             outcome
         }
@@ -215,7 +215,7 @@ pub async fn verify(
     spec: &HookSpec,
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) -> Vec<ProjectCheck> {
-    let found = each(projects, client, progress, |p| async move {
+    each(projects, client, progress, |p| async move {
         let Found { outcome, state } = find(client, p, spec, |_| true).await;
         let check = match state {
             State::CannotList(reason) => Check::Unknown { reason },
@@ -235,8 +235,7 @@ pub async fn verify(
             duplicates: outcome.duplicates,
         }
     })
-    .await;
-    found
+    .await
 }
 
 /// Runs `work` for every project with bounded concurrency, reporting progress; results keep

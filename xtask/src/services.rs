@@ -142,10 +142,10 @@ impl Services {
             .map_err(|e| format!("cannot start gnome-keyring-daemon: {e}"))?;
         printed.push_str(&String::from_utf8_lossy(&out.stdout));
         for line in printed.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                if k == "GNOME_KEYRING_CONTROL" {
-                    self.env.push((k.into(), v.into()));
-                }
+            if let Some((k, v)) = line.split_once('=')
+                && k == "GNOME_KEYRING_CONTROL"
+            {
+                self.env.push((k.into(), v.into()));
             }
         }
         let bus = self
@@ -178,14 +178,10 @@ impl Services {
             },
             "the Secret Service",
         )?;
-        if let Ok(out) = Command::new("pgrep")
-            .args(["-n", "gnome-keyring-d"])
-            .output()
-        {
-            if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
-                self.pids.push(pid);
-            }
-        }
+        self.pids.extend(processes_with_env(&format!(
+            "XDG_RUNTIME_DIR={}",
+            runtime.display()
+        )));
         Ok(())
     }
 }
@@ -201,6 +197,21 @@ impl Drop for Services {
         }
         let _ = std::fs::remove_dir_all(&self.scratch);
     }
+}
+
+/// The processes whose environment holds `entry` exactly: the keyring daemons started here
+/// (and only those, never a desktop session's own).
+fn processes_with_env(entry: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == entry.as_bytes()))
+        })
+        .collect()
 }
 
 fn wait_for(mut ready: impl FnMut() -> bool, what: &str) -> Result<(), String> {
