@@ -360,3 +360,155 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
     }
     assert!(!data.path().join("apply-journal.jsonl").exists());
 }
+
+#[tokio::test]
+async fn bad_input_fails_per_project_and_the_run_goes_on() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let selected: Vec<_> = Selection::default()
+        .pick(&report)
+        .into_iter()
+        .filter(|p| p.hooks == HookAccess::Automatic)
+        .collect();
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+
+    // A receiver on the local network, which this GitLab blocks.
+    sim.set_knobs(gitlab_sim::Knobs {
+        block_local_hook_urls: true,
+        ..Default::default()
+    });
+    let local = HookSpec {
+        url: EventUrl::parse("http://127.0.0.1:9/events").unwrap(),
+        triggers: Triggers::default(),
+        secret: Secret::new("s"),
+    };
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected[..2],
+        &local,
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    for o in &out {
+        assert!(
+            matches!(&o.action, Action::Failed { message, code } if code == "unprocessable" && message.contains("Outbound requests")),
+            "{o:?}"
+        );
+    }
+    sim.set_knobs(gitlab_sim::Knobs::default());
+
+    // A project at GitLab.com's limit of 100 hooks.
+    let full = selected[0].id;
+    sim.state(|w| {
+        for i in 0..100 {
+            w.add_hook(
+                HookOwner::Project(full),
+                &format!("https://other{i}.example.com/hook"),
+                None,
+            );
+        }
+    });
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected[..1],
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(&out[0].action, Action::Failed { code, message } if code == "unprocessable" && message.contains("100")),
+        "hook limit: {out:?}"
+    );
+
+    // The token is revoked after the third project.
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|p| {
+            if p.done == 3 {
+                sim.state(|w| w.token_mut(tokens::API).unwrap().revoked = true);
+            }
+        },
+    )
+    .await;
+    let revoked = out
+        .iter()
+        .filter(|o| matches!(&o.action, Action::Failed { code, .. } if code == "token_revoked"))
+        .count();
+    assert!(revoked > 0, "later projects report the revoked token");
+    assert_eq!(out.len(), selected.len(), "every project has an outcome");
+    assert_eq!(
+        Summary::of(&out).failed,
+        out.iter()
+            .filter(|o| matches!(o.action, Action::Failed { .. }))
+            .count()
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_hook_of_ours_is_reported_and_re_enabled() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    let id = sim.state(|w| {
+        let id = w.add_hook(HookOwner::Project(target.id), EVENTS, Some("s"));
+        w.hook_mut(id).unwrap().alert_status = gitlab_sim::model::AlertStatus::Disabled;
+        id
+    });
+    let selected = Selection {
+        projects: vec![target.path_with_namespace.clone()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &Mutex::new(Fingerprints::in_memory()),
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].disabled.as_deref(), Some("disabled"));
+    match &out[0].action {
+        Action::Update { reasons } => {
+            assert!(
+                reasons.iter().any(|r| r.starts_with("disabled by GitLab")),
+                "{reasons:?}"
+            );
+            assert!(
+                reasons.iter().any(|r| r == "re-enabled by a test delivery"),
+                "{reasons:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sim.state(|w| w.hook(id).unwrap().alert_status),
+        gitlab_sim::model::AlertStatus::Executable
+    );
+
+    let mut checks = webhooks::verify(&session.client, &selected, &spec("s"), &|_| {}).await;
+    assert_eq!(checks[0].check, Check::Ok);
+    webhooks::test_deliveries(&session.client, &mut checks, &|_| {}).await;
+    assert_eq!(
+        checks[0].test_delivery.as_deref(),
+        Some("delivered: the receiver answered 2xx")
+    );
+    assert_eq!(sim.state(|w| w.hook(id).unwrap().test_triggers.len()), 2);
+}

@@ -77,6 +77,10 @@ pub struct HookArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// `verify` only: also ask GitLab to send a test push event to each correct hook (needs
+    /// `api`; GitLab allows 5 tests per minute per project).
+    #[arg(long)]
+    test_delivery: bool,
     /// `instructions` only: the format.
     #[arg(long, value_enum, default_value = "markdown")]
     format: ExportFormat,
@@ -118,7 +122,9 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let secret = secret(
         args,
         &url,
-        matches!(verb, Verb::Apply) && report.mode == Mode::Automatic,
+        // Apply sets it on hooks; instructions hand it to a person: both keep it.
+        (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
+            || matches!(verb, Verb::Instructions),
     )?;
     let triggers = Triggers {
         tag_push: args.tag_push,
@@ -250,7 +256,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             })
         }
         Verb::Verify => {
-            let checks = webhooks::verify(client, &projects, &spec, &|p| {
+            let mut checks = webhooks::verify(client, &projects, &spec, &|p| {
                 show(
                     p.done,
                     p.total,
@@ -263,6 +269,23 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 );
             })
             .await;
+            if args.test_delivery {
+                if report.mode == Mode::Automatic {
+                    webhooks::test_deliveries(client, &mut checks, &|p| {
+                        show(
+                            p.done,
+                            p.total,
+                            &p.item.path,
+                            p.item.test_delivery.as_deref().unwrap_or(""),
+                        );
+                    })
+                    .await;
+                } else {
+                    eprintln!(
+                        "note: test deliveries need the `api` scope; this token is read-only, so none was sent"
+                    );
+                }
+            }
             let bad = checks.iter().filter(|c| c.check != Check::Ok).count();
             if args.json {
                 println!(

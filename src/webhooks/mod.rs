@@ -12,7 +12,10 @@ use serde::Serialize;
 pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
 pub use journal::Journal;
-pub use run::{Check, ProjectCheck, RunProgress, apply, apply_resumable, plan, verify};
+pub use run::{
+    Check, ProjectCheck, RunProgress, apply, apply_resumable, plan, test_deliveries, test_delivery,
+    verify,
+};
 
 use crate::model::ProjectHook;
 use crate::scopes::{ProjectAccess, TokenReport};

@@ -128,9 +128,20 @@ pub async fn apply_resumable(
                             code: "local_state".into(),
                         };
                     }
+                    if outcome.disabled.is_some() {
+                        let note = match test_delivery(client, p.id, hook).await {
+                            Ok(()) => "re-enabled by a test delivery".to_owned(),
+                            Err(e) => format!(
+                                "still disabled: the test delivery that re-enables it failed ({e})"
+                            ),
+                        };
+                        if let Action::Update { reasons } = &mut outcome.action {
+                            reasons.push(note);
+                        }
+                    }
                 }
                 Ok(None) => {}
-                Err(e) => outcome.action = failed(&e),
+                Err(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
             }
             if prune_duplicates && !matches!(outcome.action, Action::Failed { .. }) {
                 let mut kept = Vec::new();
@@ -205,6 +216,8 @@ pub struct ProjectCheck {
     pub hook_id: Option<u64>,
     /// Further hooks with our URL.
     pub duplicates: Vec<u64>,
+    /// The result of a test delivery, when one was asked for.
+    pub test_delivery: Option<String>,
 }
 
 /// Re-reads every selected project's hooks and checks presence, triggers, TLS and disabled
@@ -233,6 +246,7 @@ pub async fn verify(
             check,
             hook_id: outcome.hook_id,
             duplicates: outcome.duplicates,
+            test_delivery: None,
         }
     })
     .await
@@ -380,7 +394,7 @@ async fn decide(
     let Found { mut outcome, state } = find(client, p, spec, secret_known).await;
     outcome.action = match state {
         State::CannotList(reason) => Action::Manual { reason },
-        State::Failed(e) => failed(&e),
+        State::Failed(e) => failed(&e, client.url().is_gitlab_com()),
         State::Missing if can_write => Action::Create,
         State::Missing => Action::Manual {
             reason: manual_reason(p),
@@ -394,6 +408,54 @@ async fn decide(
     outcome
 }
 
+/// Asks GitLab to send a test push event to a hook. GitLab answers 201 when the receiver
+/// answered 2xx (which also re-enables a disabled hook) and 422 with the receiver's answer
+/// otherwise; tests are limited to 5 per minute per project.
+pub async fn test_delivery(client: &Client, project: u64, hook: u64) -> Result<(), ApiError> {
+    client
+        .post::<_, serde::de::IgnoredAny>(
+            &format!("projects/{project}/hooks/{hook}/test/push_events"),
+            &serde_json::json!({}),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Sends a test delivery to every correct hook among `checks` (needs the `api` scope) and
+/// records the result in each check.
+pub async fn test_deliveries(
+    client: &Client,
+    checks: &mut [ProjectCheck],
+    progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
+) {
+    let total = checks.len();
+    let results: Vec<(usize, String)> = futures::stream::iter(checks.iter().enumerate())
+        .filter_map(|(i, c)| async move {
+            (c.check == Check::Ok).then_some((i, c.project_id, c.hook_id?))
+        })
+        .map(|(i, project, hook)| async move {
+            let result = match test_delivery(client, project, hook).await {
+                Ok(()) => "delivered: the receiver answered 2xx".to_owned(),
+                Err(ApiError::Unprocessable { message, .. }) => {
+                    format!("the receiver refused it: {message}")
+                }
+                Err(e) => format!("not sent: {e}"),
+            };
+            (i, result)
+        })
+        .buffer_unordered(client.concurrency())
+        .collect()
+        .await;
+    for (done, (i, result)) in results.into_iter().enumerate() {
+        checks[i].test_delivery = Some(result);
+        progress(RunProgress {
+            done: done + 1,
+            total,
+            item: checks[i].clone(),
+        });
+    }
+}
+
 fn manual_reason(p: &ProjectAccess) -> String {
     match &p.hooks {
         HookAccess::Manual { reason } => reason.clone(),
@@ -401,9 +463,18 @@ fn manual_reason(p: &ProjectAccess) -> String {
     }
 }
 
-fn failed(e: &ApiError) -> Action {
+fn failed(e: &ApiError, gitlab_com: bool) -> Action {
+    let mut message = e.to_string();
+    if matches!(e, ApiError::Unprocessable { message: m, .. } if m.contains("Invalid url")) {
+        message.push_str(if gitlab_com {
+            " (GitLab.com accepts only receivers reachable from the internet: check the crawler's event URL)"
+        } else {
+            " (this GitLab blocks webhook requests to local or private addresses: an administrator can allow them in \
+             Admin > Settings > Network > Outbound requests, or add the crawler's host to the allowlist there)"
+        });
+    }
     Action::Failed {
-        message: e.to_string(),
+        message,
         code: e.code().into(),
     }
 }
