@@ -202,6 +202,32 @@ pub enum Error {
     /// GitLab or the network.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// An identity provider's export could not be used.
+    #[error(transparent)]
+    Idp(#[from] crate::users::idp::IdpError),
+    /// The domain for guessed emails is not one.
+    #[error("'{0}' is not an email domain: give one like corp.example")]
+    EmailDomain(String),
+    /// No user got an email, so no CSV was written.
+    #[error(
+        "no email for any of the {unresolved} users, so {path} was not written: give an identity-provider export (--idp) or a domain (--email-domain)"
+    )]
+    NothingToWrite {
+        /// The file not written.
+        path: String,
+        /// Users without an email.
+        unresolved: usize,
+    },
+    /// An output file could not be written; the previous one, if any, is untouched.
+    #[error(
+        "cannot write {path}: {detail}. Choose a writable place; the previous file, if any, is unchanged"
+    )]
+    Output {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
 }
 
 fn have_list(have: &[String]) -> String {
@@ -217,10 +243,15 @@ impl Error {
     /// to the window with the message).
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Url(_) | Error::TokenInput(_) | Error::CaBundle { .. } | Error::EventUrl(_) => {
-                "invalid_input"
-            }
+            Error::Url(_)
+            | Error::TokenInput(_)
+            | Error::CaBundle { .. }
+            | Error::EventUrl(_)
+            | Error::EmailDomain(_) => "invalid_input",
+            Error::NothingToWrite { .. } => "nothing_to_write",
             Error::LocalState(_) => "local_state",
+            Error::Idp(_) => "idp_file",
+            Error::Output { .. } => "output_file",
             Error::Keychain(_) => "keychain",
             Error::TokenTooWeak { .. } => "insufficient_scope",
             Error::Api(e) => e.code(),

@@ -15,6 +15,7 @@ pub mod model;
 pub mod scopes;
 pub mod secret;
 pub mod token;
+pub mod users;
 pub mod webhooks;
 
 pub use client::{Client, ClientConfig};

@@ -242,6 +242,36 @@ pub struct ProjectHook {
     pub disabled_until: Option<String>,
 }
 
+/// A member (`GET /groups/:id/members[/all]`, `GET /projects/:id/members[/all]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Member {
+    /// Numeric user ID: what the crawler's mapping needs.
+    pub id: u64,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// `active`, `blocked`, …
+    #[serde(default)]
+    pub state: String,
+    /// Shown only to a group Owner, for enterprise users of that group.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A user (`GET /users`, `GET /users/:id`): emails as the token may see them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserEmails {
+    /// Numeric user ID.
+    pub id: u64,
+    /// The primary email: administrators only.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The address the user chose to show, often empty.
+    #[serde(default)]
+    pub public_email: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

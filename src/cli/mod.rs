@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run.
 
 mod token;
+mod users;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ enum Command {
         #[command(flatten)]
         args: webhooks::HookArgs,
     },
+    /// The user ID → email CSV the crawler needs (GitLab.com hides emails).
+    Users(users::UsersArgs),
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -98,5 +101,6 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         }
         Command::Token { connection, json } => token::report(&connection, json).await,
         Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
+        Command::Users(args) => users::run(&args).await,
     }
 }

@@ -158,7 +158,10 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             match &args.out {
                 Some(path) => {
                     gitlab_onboard::files::write_atomically(path, text.as_bytes()).map_err(
-                        |e| Error::LocalState(format!("cannot write {}: {e}", path.display())),
+                        |e| Error::Output {
+                            path: path.display().to_string(),
+                            detail: e.to_string(),
+                        },
                     )?;
                     eprintln!(
                         "Wrote instructions for {} projects to {}.",
