@@ -205,6 +205,11 @@ pub enum Error {
     /// An identity provider's export could not be used.
     #[error(transparent)]
     Idp(#[from] crate::users::idp::IdpError),
+    /// A group hook was asked for on a group the token's user does not own.
+    #[error(
+        "a group webhook on {0} needs the Owner role, which this token's user does not have there: ask an Owner, or use project hooks"
+    )]
+    NotOwner(String),
     /// The domain for guessed emails is not one.
     #[error("'{0}' is not an email domain: give one like corp.example")]
     EmailDomain(String),
@@ -247,7 +252,8 @@ impl Error {
             | Error::TokenInput(_)
             | Error::CaBundle { .. }
             | Error::EventUrl(_)
-            | Error::EmailDomain(_) => "invalid_input",
+            | Error::EmailDomain(_)
+            | Error::NotOwner(_) => "invalid_input",
             Error::NothingToWrite { .. } => "nothing_to_write",
             Error::LocalState(_) => "local_state",
             Error::Idp(_) => "idp_file",

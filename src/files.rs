@@ -1,7 +1,16 @@
 //! Writing files so that a failure half-way never leaves a half-written file.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The directory for local state (hook fingerprints, the apply journal), shared by the CLI and
+/// the app: `GITLAB_ONBOARD_DATA_DIR`, else the platform's data directory.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("GITLAB_ONBOARD_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("gitlab-onboard")))
+        .unwrap_or_else(|| PathBuf::from(".gitlab-onboard"))
+}
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`:
 /// readers see the old file or the new one, never a mix.

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::json;
 
+use gitlab_onboard::files::data_dir;
 use gitlab_onboard::keychain::Keychain;
-use gitlab_onboard::scopes::{self, Mode};
+use gitlab_onboard::scopes::{self, GroupAccess, Mode, TokenReport};
 use gitlab_onboard::token::parse_token;
+use gitlab_onboard::webhooks::groups::{self, GroupHook};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
     instructions,
@@ -71,6 +73,11 @@ pub struct HookArgs {
     /// Also send confidential issues and comments.
     #[arg(long)]
     confidential: bool,
+    /// One hook on this group (Owner; Premium or Ultimate) in place of a hook on each of its
+    /// projects; our project hooks below it are removed, so no project is hooked twice
+    /// (repeatable).
+    #[arg(long = "group-hook", value_name = "PATH")]
+    group_hooks: Vec<String>,
     /// Delete further hooks with the crawler's URL (apply only; never other hooks).
     #[arg(long)]
     prune_duplicates: bool,
@@ -90,15 +97,6 @@ pub struct HookArgs {
     /// `instructions` only: leave the secret out (hand it over another way).
     #[arg(long)]
     omit_secret: bool,
-}
-
-/// The directory for local state (hook fingerprints): `GITLAB_ONBOARD_DATA_DIR`, else the
-/// platform's data directory.
-fn data_dir() -> PathBuf {
-    std::env::var_os("GITLAB_ONBOARD_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("gitlab-onboard")))
-        .unwrap_or_else(|| PathBuf::from(".gitlab-onboard"))
 }
 
 /// Runs a webhook command.
@@ -174,7 +172,59 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Verb::Plan | Verb::Apply => {
-            let outcomes = if let Verb::Apply = verb {
+            let asked = asked_groups(&report, &args.group_hooks)?;
+            let inspected = inspected_groups(&report, &projects, &asked);
+            let apply = matches!(verb, Verb::Apply);
+            let group_hooks = if apply {
+                let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
+                let mut done =
+                    groups::apply(client, &report, &asked, &projects, &spec, &fingerprints).await;
+                let others: Vec<_> = inspected
+                    .iter()
+                    .filter(|g| !asked.iter().any(|a| a.id == g.id))
+                    .copied()
+                    .collect();
+                let fingerprints = fingerprints.into_inner().expect("fingerprints lock");
+                done.extend(
+                    groups::plan(client, &report, &others, &projects, &spec, &fingerprints).await,
+                );
+                done
+            } else {
+                let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
+                groups::plan(client, &report, &inspected, &projects, &spec, &fingerprints).await
+            };
+            let covering: Vec<&GroupHook> = group_hooks
+                .iter()
+                .filter(|h| {
+                    h.in_place()
+                        || (asked.iter().any(|a| a.id == h.group_id)
+                            && matches!(h.action, Action::Create | Action::Update { .. }))
+                })
+                .collect();
+            let (covered, projects): (Vec<_>, Vec<_>) = projects
+                .iter()
+                .partition(|p| covering.iter().any(|h| h.covers(p)));
+            let group_of = |p: &gitlab_onboard::scopes::ProjectAccess| {
+                covering
+                    .iter()
+                    .find(|h| h.covers(p))
+                    .map(|h| h.full_path.clone())
+                    .unwrap_or_default()
+            };
+            let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
+            let mut outcomes = webhooks::cover(
+                client,
+                &covered,
+                &group_of,
+                &spec,
+                &fingerprints,
+                apply,
+                &|p| {
+                    show(p.done, p.total, &p.item.path, label(&p.item.action));
+                },
+            )
+            .await;
+            outcomes.extend(if let Verb::Apply = verb {
                 let dir = data_dir();
                 let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
                 let journal =
@@ -226,32 +276,40 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             } else {
                 let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
                 webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await
-            };
+            });
             let summary = Summary::of(&outcomes);
             if args.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(
-                        &json!({"mode": report.mode, "projects": outcomes, "summary": summary})
-                    )
+                    serde_json::to_string_pretty(&json!({
+                        "mode": report.mode,
+                        "groups": group_hooks,
+                        "projects": outcomes,
+                        "summary": summary,
+                    }))
                     .expect("serializes")
                 );
             } else {
+                print_groups(&group_hooks, &asked);
                 for o in &outcomes {
                     println!("{:<10} {}{}", label(&o.action), o.path, detail(&o.action));
                 }
                 println!(
-                    "{} projects: {} create, {} update, {} unchanged, {} manual, {} failed; {} duplicate hooks",
+                    "{} projects: {} create, {} update, {} unchanged, {} covered by a group hook, {} manual, {} failed; {} duplicate hooks",
                     summary.total,
                     summary.create,
                     summary.update,
                     summary.unchanged,
+                    summary.covered,
                     summary.manual,
                     summary.failed,
                     summary.duplicates
                 );
             }
-            let incomplete = matches!(verb, Verb::Apply) && summary.failed > 0;
+            let group_failed = group_hooks
+                .iter()
+                .any(|h| matches!(h.action, Action::Failed { .. }));
+            let incomplete = apply && (summary.failed > 0 || group_failed);
             Ok(if incomplete {
                 ExitCode::from(INCOMPLETE)
             } else {
@@ -259,6 +317,20 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             })
         }
         Verb::Verify => {
+            let asked = asked_groups(&report, &args.group_hooks)?;
+            let inspected = inspected_groups(&report, &projects, &asked);
+            let group_hooks = groups::verify(client, &report, &inspected, &projects, &spec).await;
+            // A project below a group hook of ours is checked through that hook.
+            let (covered, projects): (Vec<_>, Vec<_>) = projects
+                .iter()
+                .partition(|p| group_hooks.iter().any(|h| h.in_place() && h.covers(p)));
+            let groups_bad = group_hooks
+                .iter()
+                .filter(|h| {
+                    (h.in_place() || asked.iter().any(|a| a.id == h.group_id))
+                        && h.action != Action::Unchanged
+                })
+                .count();
             let mut checks = webhooks::verify(client, &projects, &spec, &|p| {
                 show(
                     p.done,
@@ -289,16 +361,31 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                     );
                 }
             }
-            let bad = checks.iter().filter(|c| c.check != Check::Ok).count();
+            let covered_ok = covered
+                .iter()
+                .filter(|p| {
+                    group_hooks
+                        .iter()
+                        .any(|h| h.covers(p) && h.action == Action::Unchanged)
+                })
+                .count();
+            let ok = checks.iter().filter(|c| c.check == Check::Ok).count() + covered_ok;
+            let not_ok = checks.len() + covered.len() - ok;
             if args.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(
-                        &json!({"projects": checks, "ok": checks.len() - bad, "not_ok": bad})
-                    )
+                    serde_json::to_string_pretty(&json!({
+                        "groups": group_hooks,
+                        "projects": checks,
+                        "covered": covered.iter().map(|p| &p.path_with_namespace).collect::<Vec<_>>(),
+                        "ok": ok,
+                        "not_ok": not_ok,
+                        "groups_not_ok": groups_bad,
+                    }))
                     .expect("serializes")
                 );
             } else {
+                print_groups(&group_hooks, &asked);
                 for c in &checks {
                     println!(
                         "{:<8} {} {}",
@@ -310,17 +397,71 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                     );
                 }
                 println!(
-                    "{} projects: {} ok, {} not ok",
-                    checks.len(),
-                    checks.len() - bad,
-                    bad
+                    "{} projects: {ok} ok, {not_ok} not ok ({} covered by a group hook); {groups_bad} group hooks not ok",
+                    checks.len() + covered.len(),
+                    covered.len(),
                 );
             }
+            let bad = not_ok + groups_bad;
             Ok(if bad > 0 {
                 ExitCode::from(INCOMPLETE)
             } else {
                 ExitCode::SUCCESS
             })
+        }
+    }
+}
+
+/// The groups named by `--group-hook`: each must be one the token's user owns.
+fn asked_groups<'a>(
+    report: &'a TokenReport,
+    paths: &[String],
+) -> Result<Vec<&'a GroupAccess>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            let path = path.trim_matches('/');
+            report
+                .groups
+                .iter()
+                .find(|g| g.full_path == path && g.owner)
+                .ok_or_else(|| Error::NotOwner(path.to_owned()))
+        })
+        .collect()
+}
+
+/// The groups whose hooks a run reads: those asked for, and those that could carry one hook
+/// for the selected projects (an earlier run may have hooked them).
+fn inspected_groups<'a>(
+    report: &'a TokenReport,
+    projects: &[&gitlab_onboard::scopes::ProjectAccess],
+    asked: &[&'a GroupAccess],
+) -> Vec<&'a GroupAccess> {
+    let mut all = asked.to_vec();
+    for g in groups::candidates(report, projects) {
+        if !all.iter().any(|a| a.id == g.id) {
+            all.push(g);
+        }
+    }
+    all
+}
+
+/// Group hooks in the table, with a hint where one could replace many project hooks.
+fn print_groups(hooks: &[GroupHook], asked: &[&GroupAccess]) {
+    for h in hooks {
+        let plan = h.plan.as_deref().unwrap_or("unknown");
+        if asked.iter().any(|a| a.id == h.group_id) || h.hook_id.is_some() {
+            println!(
+                "{:<10} group {} (plan {plan}){}",
+                label(&h.action),
+                h.full_path,
+                detail(&h.action)
+            );
+        } else if h.support != groups::PlanSupport::Free && h.projects > 1 {
+            println!(
+                "hint       group {} (plan {plan}) could carry one hook for its {} selected projects: --group-hook {}. {}",
+                h.full_path, h.projects, h.full_path, h.advice
+            );
         }
     }
 }
@@ -366,6 +507,7 @@ fn label(a: &Action) -> &'static str {
         Action::Create => "create",
         Action::Update { .. } => "update",
         Action::Unchanged => "unchanged",
+        Action::Covered { .. } => "covered",
         Action::Manual { .. } => "manual",
         Action::Failed { .. } => "failed",
     }
@@ -375,6 +517,7 @@ fn detail(a: &Action) -> String {
     match a {
         Action::Update { reasons } => format!(" ({})", reasons.join(", ")),
         Action::Manual { reason } => format!(" ({reason})"),
+        Action::Covered { group } => format!(" (by the group hook on {group})"),
         Action::Failed { message, .. } => format!(" ({message})"),
         _ => String::new(),
     }

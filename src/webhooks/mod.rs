@@ -3,6 +3,7 @@
 
 pub mod event_url;
 pub mod fingerprints;
+pub mod groups;
 pub mod instructions;
 pub mod journal;
 mod run;
@@ -13,8 +14,8 @@ pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
 pub use journal::Journal;
 pub use run::{
-    Check, ProjectCheck, RunProgress, apply, apply_resumable, plan, test_deliveries, test_delivery,
-    verify,
+    Check, ProjectCheck, RunProgress, apply, apply_resumable, cover, plan, test_deliveries,
+    test_delivery, verify,
 };
 
 use crate::model::ProjectHook;
@@ -164,6 +165,11 @@ pub enum Action {
     },
     /// Our hook is as wanted.
     Unchanged,
+    /// A group hook of ours covers the project: no project hook (GitLab would deliver twice).
+    Covered {
+        /// The group with the hook.
+        group: String,
+    },
     /// A person must act; `reason` says why.
     Manual {
         /// E.g. "read-only token" or "role Developer".
@@ -209,6 +215,8 @@ pub struct Summary {
     pub update: usize,
     /// Unchanged.
     pub unchanged: usize,
+    /// Covered by a group hook.
+    pub covered: usize,
     /// Manual.
     pub manual: usize,
     /// Failed.
@@ -229,6 +237,7 @@ impl Summary {
                 Action::Create => s.create += 1,
                 Action::Update { .. } => s.update += 1,
                 Action::Unchanged => s.unchanged += 1,
+                Action::Covered { .. } => s.covered += 1,
                 Action::Manual { .. } => s.manual += 1,
                 Action::Failed { .. } => s.failed += 1,
             }

@@ -175,6 +175,57 @@ pub async fn apply_resumable(
     .await
 }
 
+/// Projects under a group hook of ours: each is reported as covered (`group_of` names the
+/// group). Our own project hooks there would deliver every event a second time, so with
+/// `remove` (an apply, once the group hook is in place) they are deleted; without, they are
+/// listed as duplicates.
+pub async fn cover(
+    client: &Client,
+    projects: &[&ProjectAccess],
+    group_of: &(dyn Fn(&ProjectAccess) -> String + Send + Sync),
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    remove: bool,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> Vec<ProjectOutcome> {
+    let instance = client.url().to_string();
+    each(projects, client, progress, |p| {
+        let instance = instance.clone();
+        async move {
+            let Found { mut outcome, state } = find(client, p, spec, |_| true).await;
+            outcome.action = Action::Covered { group: group_of(p) };
+            match state {
+                State::Failed(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
+                State::Present(_) => {
+                    outcome.duplicates.extend(outcome.hook_id.take());
+                    outcome.duplicates.sort_unstable();
+                }
+                State::Missing | State::CannotList(_) => {}
+            }
+            if remove {
+                let mut kept = Vec::new();
+                for hook in std::mem::take(&mut outcome.duplicates) {
+                    match client
+                        .delete(&format!("projects/{}/hooks/{hook}", p.id))
+                        .await
+                    {
+                        Ok(()) => {
+                            let _ = fingerprints
+                                .lock()
+                                .expect("fingerprints lock")
+                                .forget(&instance, p.id, hook);
+                        }
+                        Err(_) => kept.push(hook),
+                    }
+                }
+                outcome.duplicates = kept;
+            }
+            outcome
+        }
+    })
+    .await
+}
+
 /// A project's hook as verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -348,6 +399,35 @@ async fn find(
             };
         }
     };
+    let ours = examine(hooks, spec, secret_known);
+    outcome.hook_id = ours.hook_id;
+    outcome.duplicates = ours.duplicates;
+    outcome.disabled = ours.disabled;
+    Found {
+        outcome,
+        state: ours.reasons.map_or(State::Missing, State::Present),
+    }
+}
+
+/// What a project's or group's hooks say about ours.
+pub(super) struct Ours {
+    /// Our hook (the oldest with our URL).
+    pub hook_id: Option<u64>,
+    /// Further hooks with our URL.
+    pub duplicates: Vec<u64>,
+    /// GitLab's `alert_status` and `disabled_until`, when it disabled our hook.
+    pub disabled: Option<String>,
+    /// What differs from the spec; `None` when there is no hook of ours.
+    pub reasons: Option<Vec<String>>,
+}
+
+/// Finds ours among `hooks` (by normalised URL) and what differs from `spec`.
+/// `secret_known(hook)` says whether this tool set that hook with the current secret.
+pub(super) fn examine(
+    hooks: Vec<ProjectHook>,
+    spec: &HookSpec,
+    secret_known: impl Fn(u64) -> bool,
+) -> Ours {
     let mut ours: Vec<ProjectHook> = hooks
         .into_iter()
         .filter(|h| spec.url.matches(&h.url))
@@ -355,30 +435,34 @@ async fn find(
     ours.sort_by_key(|h| h.id);
     let mut ours = ours.into_iter();
     let first = ours.next();
-    outcome.duplicates = ours.map(|h| h.id).collect();
+    let duplicates = ours.map(|h| h.id).collect();
     let Some(hook) = first else {
-        return Found {
-            outcome,
-            state: State::Missing,
+        return Ours {
+            hook_id: None,
+            duplicates,
+            disabled: None,
+            reasons: None,
         };
     };
-    outcome.hook_id = Some(hook.id);
     let mut reasons = spec.differences(&hook);
+    let mut disabled = None;
     if let Some(status) = hook.alert_status.as_deref().filter(|s| *s != "executable") {
         let until = hook
             .disabled_until
             .as_deref()
             .map(|u| format!(" until {u}"))
             .unwrap_or_default();
-        outcome.disabled = Some(format!("{status}{until}"));
+        disabled = Some(format!("{status}{until}"));
         reasons.push(format!("disabled by GitLab ({status}{until})"));
     }
     if !secret_known(hook.id) {
         reasons.push("secret not set by this tool".into());
     }
-    Found {
-        outcome,
-        state: State::Present(reasons),
+    Ours {
+        hook_id: Some(hook.id),
+        duplicates,
+        disabled,
+        reasons: Some(reasons),
     }
 }
 
@@ -463,7 +547,7 @@ fn manual_reason(p: &ProjectAccess) -> String {
     }
 }
 
-fn failed(e: &ApiError, gitlab_com: bool) -> Action {
+pub(super) fn failed(e: &ApiError, gitlab_com: bool) -> Action {
     let mut message = e.to_string();
     if matches!(e, ApiError::Unprocessable { message: m, .. } if m.contains("Invalid url")) {
         message.push_str(if gitlab_com {

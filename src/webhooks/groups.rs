@@ -1,0 +1,357 @@
+//! Group webhooks: one hook on a group in place of one on each of its projects.
+//!
+//! GitLab runs a group's hooks for events in all its projects and subgroups, on the Premium
+//! and Ultimate plans only, and only an Owner may add one. On Free it may accept a group hook
+//! that never fires, so the plan is read first (`GET /namespaces/:id`, shown to Owners; on a
+//! self-managed instance it reads `default` and says nothing of the licence). A project below a
+//! group hook of ours gets no project hook of its own: GitLab would deliver every event twice.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::run::{examine, failed};
+use super::{Action, Fingerprints, HookSpec};
+use crate::client::Client;
+use crate::error::ApiError;
+use crate::model::ProjectHook;
+use crate::scopes::{GroupAccess, Mode, ProjectAccess, TokenReport};
+
+/// Whether a group's plan runs group webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanSupport {
+    /// Premium, Ultimate (or a trial of them): group hooks fire.
+    Paid,
+    /// Free: GitLab may accept a group hook that never fires.
+    Free,
+    /// Not known (self-managed: the licence is not readable): a test delivery tells.
+    Unknown,
+}
+
+impl PlanSupport {
+    /// Reads the `plan` of `GET /namespaces/:id`.
+    pub fn of(plan: Option<&str>) -> Self {
+        let Some(plan) = plan.map(str::to_ascii_lowercase) else {
+            return Self::Unknown;
+        };
+        const PAID: &[&str] = &[
+            "premium",
+            "ultimate",
+            "silver",
+            "gold",
+            "bronze",
+            "opensource",
+        ];
+        if plan == "free" {
+            Self::Free
+        } else if PAID.iter().any(|p| plan.starts_with(p)) {
+            Self::Paid
+        } else {
+            Self::Unknown
+        }
+    }
+}
+
+/// One group's hook: the plan, what a run does (or did), and the trade-off in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupHook {
+    /// Group ID.
+    pub group_id: u64,
+    /// `group/subgroup`.
+    pub full_path: String,
+    /// The group's webhook settings page.
+    pub hooks_url: String,
+    /// The plan of the group's top-level namespace, as GitLab names it.
+    pub plan: Option<String>,
+    /// Whether that plan runs group hooks.
+    pub support: PlanSupport,
+    /// Selected projects below the group, which the hook covers.
+    pub projects: usize,
+    /// What happens (or happened).
+    #[serde(flatten)]
+    pub action: Action,
+    /// Our group hook's ID, when there is one.
+    pub hook_id: Option<u64>,
+    /// Further group hooks with our URL.
+    pub duplicates: Vec<u64>,
+    /// Set when GitLab has disabled our group hook.
+    pub disabled: Option<String>,
+    /// The trade-off, for the admin.
+    pub advice: String,
+}
+
+impl GroupHook {
+    /// True when the group has our hook (or a run just made it): its projects need none.
+    pub fn in_place(&self) -> bool {
+        self.hook_id.is_some()
+            && matches!(
+                self.action,
+                Action::Unchanged | Action::Update { .. } | Action::Create
+            )
+    }
+
+    /// True when the projects below `p`'s namespace are this group's.
+    pub fn covers(&self, p: &ProjectAccess) -> bool {
+        below(&self.full_path, &p.namespace.full_path)
+    }
+}
+
+fn below(group: &str, namespace: &str) -> bool {
+    namespace == group || namespace.starts_with(&format!("{group}/"))
+}
+
+/// The groups where one hook could stand for many: owned by the token's user, with no owned
+/// ancestor, and with selected projects below.
+pub fn candidates<'a>(
+    report: &'a TokenReport,
+    selected: &[&ProjectAccess],
+) -> Vec<&'a GroupAccess> {
+    let owned = |id: Option<u64>| {
+        id.and_then(|id| report.groups.iter().find(|g| g.id == id))
+            .is_some_and(|g| g.owner)
+    };
+    report
+        .groups
+        .iter()
+        .filter(|g| g.owner && !owned(g.parent_id))
+        .filter(|g| {
+            selected
+                .iter()
+                .any(|p| below(&g.full_path, &p.namespace.full_path))
+        })
+        .collect()
+}
+
+/// The top-level group of `g` as far as step 2 saw it (its plan is the group's plan).
+fn root<'a>(report: &'a TokenReport, g: &'a GroupAccess) -> &'a GroupAccess {
+    let mut at = g;
+    while let Some(parent) = at
+        .parent_id
+        .and_then(|id| report.groups.iter().find(|p| p.id == id))
+    {
+        at = parent;
+    }
+    at
+}
+
+#[derive(Deserialize)]
+struct Namespace {
+    #[serde(default)]
+    plan: Option<String>,
+}
+
+/// Reads each group's plan and hooks and says what [`apply`] would do. Writes nothing.
+pub async fn plan(
+    client: &Client,
+    report: &TokenReport,
+    groups: &[&GroupAccess],
+    selected: &[&ProjectAccess],
+    spec: &HookSpec,
+    fingerprints: &Fingerprints,
+) -> Vec<GroupHook> {
+    let instance = client.url().to_string();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let known = |hook: u64| fingerprints.matches(&instance, g.id, hook, &spec.secret);
+        out.push(inspect(client, report, g, selected, spec, known).await);
+    }
+    out
+}
+
+/// Re-reads each group's plan and hooks: `Unchanged` is a correct hook, `Create` a missing
+/// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Writes
+/// nothing.
+pub async fn verify(
+    client: &Client,
+    report: &TokenReport,
+    groups: &[&GroupAccess],
+    selected: &[&ProjectAccess],
+    spec: &HookSpec,
+) -> Vec<GroupHook> {
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        out.push(inspect(client, report, g, selected, spec, |_| true).await);
+    }
+    out
+}
+
+/// Creates or updates our hook on each group where the plan and the token allow; records the
+/// secret's fingerprint as for project hooks. Projects below a group whose hook is then in
+/// place go through [`super::cover`].
+pub async fn apply(
+    client: &Client,
+    report: &TokenReport,
+    groups: &[&GroupAccess],
+    selected: &[&ProjectAccess],
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+) -> Vec<GroupHook> {
+    let instance = client.url().to_string();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let mut hook = inspect(client, report, g, selected, spec, |id| {
+            fingerprints.lock().expect("fingerprints lock").matches(
+                &instance,
+                g.id,
+                id,
+                &spec.secret,
+            )
+        })
+        .await;
+        let written = match &hook.action {
+            Action::Create => client
+                .post::<_, ProjectHook>(&format!("groups/{}/hooks", g.id), &spec.body())
+                .await
+                .map(Some),
+            Action::Update { .. } => {
+                let id = hook.hook_id.expect("an update has a hook");
+                client
+                    .put::<_, ProjectHook>(&format!("groups/{}/hooks/{id}", g.id), &spec.body())
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        };
+        match written {
+            Ok(Some(h)) => {
+                hook.hook_id = Some(h.id);
+                if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
+                    &instance,
+                    g.id,
+                    h.id,
+                    &spec.secret,
+                ) {
+                    hook.action = Action::Failed {
+                        message: e.to_string(),
+                        code: "local_state".into(),
+                    };
+                }
+            }
+            Ok(None) => {}
+            Err(e) => hook.action = failed(&e, client.url().is_gitlab_com()),
+        }
+        out.push(hook);
+    }
+    out
+}
+
+/// One group: its plan, our hook, and the action the token and plan allow.
+async fn inspect(
+    client: &Client,
+    report: &TokenReport,
+    g: &GroupAccess,
+    selected: &[&ProjectAccess],
+    spec: &HookSpec,
+    secret_known: impl Fn(u64) -> bool,
+) -> GroupHook {
+    let root = root(report, g);
+    let plan = match client
+        .get::<Namespace>(&format!("namespaces/{}", root.id), &[])
+        .await
+    {
+        Ok(ns) => ns.plan,
+        Err(_) => None,
+    };
+    let support = PlanSupport::of(plan.as_deref());
+    let projects = selected
+        .iter()
+        .filter(|p| below(&g.full_path, &p.namespace.full_path))
+        .count();
+    let mut hook = GroupHook {
+        group_id: g.id,
+        full_path: g.full_path.clone(),
+        hooks_url: format!("{}/-/hooks", g.web_url.trim_end_matches('/')),
+        plan,
+        support,
+        projects,
+        action: Action::Unchanged,
+        hook_id: None,
+        duplicates: Vec::new(),
+        disabled: None,
+        advice: advice(support, projects),
+    };
+    let hooks: Vec<ProjectHook> = match client
+        .get_all(&format!("groups/{}/hooks", g.id), &[], |_| {})
+        .await
+    {
+        Ok(h) => h,
+        Err(ApiError::NotFound { .. }) => {
+            hook.action = Action::Manual {
+                reason: "this GitLab has no group webhooks (Community Edition): use project hooks"
+                    .into(),
+            };
+            return hook;
+        }
+        Err(e) => {
+            hook.action = failed(&e, client.url().is_gitlab_com());
+            return hook;
+        }
+    };
+    let ours = examine(hooks, spec, secret_known);
+    hook.hook_id = ours.hook_id;
+    hook.duplicates = ours.duplicates;
+    hook.disabled = ours.disabled;
+    let can_write = report.mode == Mode::Automatic && g.owner;
+    hook.action = match ours.reasons {
+        _ if support == PlanSupport::Free => Action::Manual {
+            reason: "the Free plan does not run group webhooks (GitLab may accept one that never fires): use project hooks".into(),
+        },
+        Some(reasons) if reasons.is_empty() => Action::Unchanged,
+        Some(reasons) if can_write => Action::Update { reasons },
+        None if can_write => Action::Create,
+        Some(reasons) => Action::Manual {
+            reason: format!("an Owner fixes it by hand: {}", reasons.join(", ")),
+        },
+        None => Action::Manual {
+            reason: "the token is read-only: an Owner adds it in the group's webhook settings".into(),
+        },
+    };
+    hook
+}
+
+/// The trade-off of one group hook against project hooks, in words.
+fn advice(support: PlanSupport, projects: usize) -> String {
+    let gain = format!(
+        "One hook covers the {projects} selected projects below it and every project added later; \
+         it needs Owner to change, and a project hook of ours below it would deliver each event twice, \
+         so those are removed."
+    );
+    match support {
+        PlanSupport::Paid => gain,
+        PlanSupport::Free => "The Free plan does not run group webhooks: GitLab may accept one that never fires. Use project hooks.".into(),
+        PlanSupport::Unknown => format!(
+            "{gain} The plan cannot be read here (self-managed): group hooks need a Premium or Ultimate licence; \
+             send a test delivery to confirm the crawler receives events."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_that_run_group_hooks() {
+        for paid in [
+            "premium",
+            "Ultimate",
+            "ultimate_trial",
+            "gold",
+            "opensource",
+        ] {
+            assert_eq!(PlanSupport::of(Some(paid)), PlanSupport::Paid, "{paid}");
+        }
+        assert_eq!(PlanSupport::of(Some("free")), PlanSupport::Free);
+        assert_eq!(PlanSupport::of(Some("default")), PlanSupport::Unknown);
+        assert_eq!(PlanSupport::of(None), PlanSupport::Unknown);
+    }
+
+    #[test]
+    fn a_group_covers_its_own_and_its_subgroups_projects_only() {
+        assert!(below("acme", "acme"));
+        assert!(below("acme", "acme/platform/infra"));
+        assert!(!below("acme", "acme-labs"));
+        assert!(!below("acme/web", "acme"));
+    }
+}
