@@ -144,22 +144,8 @@ pub async fn apply_resumable(
                 Err(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
             }
             if prune_duplicates && !matches!(outcome.action, Action::Failed { .. }) {
-                let mut kept = Vec::new();
-                for dup in std::mem::take(&mut outcome.duplicates) {
-                    match client
-                        .delete(&format!("projects/{}/hooks/{dup}", p.id))
-                        .await
-                    {
-                        Ok(()) => {
-                            let _ = fingerprints
-                                .lock()
-                                .expect("fingerprints lock")
-                                .forget(&instance, p.id, dup);
-                        }
-                        Err(_) => kept.push(dup),
-                    }
-                }
-                outcome.duplicates = kept;
+                outcome.duplicates =
+                    remove_hooks(client, p.id, &outcome.duplicates, fingerprints, &instance).await;
             }
             if let Some(j) = journal
                 && let Err(e) = j.record(&outcome)
@@ -203,27 +189,40 @@ pub async fn cover(
                 State::Missing | State::CannotList(_) => {}
             }
             if remove {
-                let mut kept = Vec::new();
-                for hook in std::mem::take(&mut outcome.duplicates) {
-                    match client
-                        .delete(&format!("projects/{}/hooks/{hook}", p.id))
-                        .await
-                    {
-                        Ok(()) => {
-                            let _ = fingerprints
-                                .lock()
-                                .expect("fingerprints lock")
-                                .forget(&instance, p.id, hook);
-                        }
-                        Err(_) => kept.push(hook),
-                    }
-                }
-                outcome.duplicates = kept;
+                outcome.duplicates =
+                    remove_hooks(client, p.id, &outcome.duplicates, fingerprints, &instance).await;
             }
             outcome
         }
     })
     .await
+}
+
+/// Deletes hooks of ours from a project and forgets their fingerprints; returns those GitLab
+/// would not delete.
+async fn remove_hooks(
+    client: &Client,
+    project: u64,
+    hooks: &[u64],
+    fingerprints: &Mutex<Fingerprints>,
+    instance: &str,
+) -> Vec<u64> {
+    let mut kept = Vec::new();
+    for &hook in hooks {
+        match client
+            .delete(&format!("projects/{project}/hooks/{hook}"))
+            .await
+        {
+            Ok(()) => {
+                let _ = fingerprints
+                    .lock()
+                    .expect("fingerprints lock")
+                    .forget(instance, project, hook);
+            }
+            Err(_) => kept.push(hook),
+        }
+    }
+    kept
 }
 
 /// A project's hook as verified.
