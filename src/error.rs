@@ -202,6 +202,9 @@ pub enum Error {
     /// GitLab or the network.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The user-mapping upload to Google Cloud Storage failed.
+    #[error(transparent)]
+    Upload(#[from] crate::upload::UploadError),
     /// An identity provider's export could not be used.
     #[error(transparent)]
     Idp(#[from] crate::users::idp::IdpError),
@@ -261,6 +264,7 @@ impl Error {
             Error::Keychain(_) => "keychain",
             Error::TokenTooWeak { .. } => "insufficient_scope",
             Error::Api(e) => e.code(),
+            Error::Upload(e) => e.code(),
         }
     }
 }

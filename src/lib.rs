@@ -5,6 +5,7 @@
 //! 1. [`token`]: read and check the personal access token, keep it in the [`keychain`];
 //! 2. [`scopes`]: ask GitLab what the token can do, who owns it and which projects it reaches;
 //! 3. [`webhooks`]: the crawler's webhook on every project, automatic or by hand, verified.
+//! 4. [`users`]: the user ID → email CSV, and [`upload`]: that CSV handed to the crawler's GCS bucket.
 
 pub mod client;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod scopes;
 pub mod secret;
 pub mod token;
+pub mod upload;
 pub mod users;
 pub mod webhooks;
 

@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run.
 
 mod token;
+mod upload;
 mod users;
 mod webhooks;
 
@@ -38,6 +39,8 @@ enum Command {
     },
     /// The user ID → email CSV the crawler needs (GitLab.com hides emails).
     Users(users::UsersArgs),
+    /// Upload the user-mapping CSV to the crawler's Google Cloud Storage bucket.
+    Upload(upload::UploadArgs),
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -102,5 +105,6 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         Command::Token { connection, json } => token::report(&connection, json).await,
         Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
         Command::Users(args) => users::run(&args).await,
+        Command::Upload(args) => upload::run(&args).await,
     }
 }

@@ -93,10 +93,14 @@ pub async fn enumerate(
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Vec<Member>, ApiError> {
     let mut seen: HashMap<u64, Member> = HashMap::new();
-    let mut lists = futures::stream::iter(sources.iter().map(|s| {
-        let path = s.path();
-        async move { client.get_all::<Member>(&path, &[], |_| {}).await }
-    }))
+    // Owned paths: a closure over borrowed items makes a future the compiler cannot prove
+    // `Send`, which the desktop shell's commands need.
+    let paths: Vec<String> = sources.iter().map(Source::path).collect();
+    let mut lists = futures::stream::iter(
+        paths
+            .into_iter()
+            .map(|path| async move { client.get_all::<Member>(&path, &[], |_| {}).await }),
+    )
     .buffer_unordered(client.concurrency());
     let mut done = 0;
     while let Some(list) = lists.next().await {

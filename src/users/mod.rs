@@ -13,7 +13,7 @@ pub mod members;
 use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::{ApiError, Error};
@@ -24,7 +24,7 @@ use crate::scopes::TokenReport;
 pub const PUBLIC_LOOKUPS: usize = 1_000;
 
 /// Where a row's email came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailSource {
     /// GitLab shows it: an administrator's token, or a group Owner seeing enterprise users.
@@ -309,9 +309,10 @@ async fn public_emails(
     let total = ids.len();
     let mut done = 0;
     let mut out = HashMap::new();
-    let mut lookups = futures::stream::iter(ids.iter().map(|id| async move {
+    // Owned IDs keep the future provably `Send` (see `members::enumerate`).
+    let mut lookups = futures::stream::iter(ids.iter().copied().map(|id| async move {
         match client.get::<UserEmails>(&format!("users/{id}"), &[]).await {
-            Ok(u) => Ok(u.public_email.or(u.email).map(|e| (*id, e))),
+            Ok(u) => Ok(u.public_email.or(u.email).map(|e| (id, e))),
             Err(ApiError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }

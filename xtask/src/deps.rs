@@ -107,7 +107,7 @@ pub fn python_venv() -> Result<String, String> {
         )?;
     }
     let py = python.to_str().ok_or("non-UTF-8 path")?.to_owned();
-    if !succeeds(&py, &["-c", "import gitlab"]) {
+    if !succeeds(&py, &["-c", "import gitlab, gcp_storage_emulator"]) {
         run(
             &py,
             &[
@@ -117,6 +117,7 @@ pub fn python_venv() -> Result<String, String> {
                 "--quiet",
                 "--disable-pip-version-check",
                 "python-gitlab>=4",
+                "gcp-storage-emulator>=2024",
             ],
             &[],
         )?;
