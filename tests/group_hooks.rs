@@ -128,7 +128,35 @@ async fn one_group_hook_replaces_the_project_hooks_below_it_and_a_rerun_writes_n
     let verified = json(&run(&sim, &data, "verify", &["--group", "acme"]).await);
     assert_eq!(verified["groups_not_ok"], 0);
     assert_eq!(verified["not_ok"], 0, "{verified}");
-    assert!(!verified["covered"].as_array().unwrap().is_empty());
+    let covered = verified["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["covered_by"] == "acme")
+        .count();
+    assert!(covered >= before, "{verified}");
+
+    // A project hook of ours made below the group hook behind the tool's back is caught.
+    let project = sim.state(|w| {
+        let acme = w.group_by_path("acme").unwrap().id;
+        let p = w.projects_in(gitlab_sim::Owner::Group(acme))[0];
+        w.add_hook(HookOwner::Project(p), EVENTS, Some("group-secret"));
+        w.project(p).unwrap().path_with_namespace.clone()
+    });
+    let out = run(&sim, &data, "verify", &["--group", "acme"]).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let verified: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let twice = verified["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == project.as_str())
+        .unwrap();
+    assert_eq!(twice["status"], "wrong", "{twice}");
+    assert!(
+        twice["reasons"][0].as_str().unwrap().contains("twice"),
+        "{twice}"
+    );
 }
 
 #[tokio::test]

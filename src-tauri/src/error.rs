@@ -26,6 +26,15 @@ impl CommandError {
         }
     }
 
+    /// A step after 2 was asked for before step 2 looked at the token.
+    pub fn no_report() -> Self {
+        Self {
+            code: "no_report",
+            message: "the wizard has not looked at the token yet: open the Scopes step first"
+                .to_owned(),
+        }
+    }
+
     /// The OS keychain cannot be used; `detail` is what it said.
     pub fn keychain_unavailable(detail: &str) -> Self {
         Self {

@@ -1,13 +1,16 @@
 //! The gitlab-onboard desktop wizard: a thin Tauri shell over the `gitlab_onboard` core.
 //!
 //! The window (`ui/`) shows the steps; every GitLab request, and the token, stay in Rust.
-//! Commands live in `commands`, the state they share in [`state`], the wire error in
-//! [`error`], demo mode in [`demo`].
+//! Commands live in `commands` (step 3's in `webhooks`, step 4's in `users`), the state they
+//! share in [`state`], the wire error in [`error`], demo mode in [`demo`].
 
 mod commands;
 pub mod demo;
+mod dialog;
 pub mod error;
 pub mod state;
+mod users;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -15,6 +18,7 @@ use tauri::{Builder, Runtime};
 
 use crate::demo::Demo;
 use crate::state::{AppState, KeychainChoice};
+use crate::webhooks::WebhookState;
 
 /// Runs the app: demo mode if asked (`--demo` or `GITLAB_ONBOARD_DEMO=1`), then the window.
 pub fn run() -> ExitCode {
@@ -33,7 +37,11 @@ pub fn run() -> ExitCode {
         None
     };
     let state = AppState::new(KeychainChoice::detect(demo.is_some()), demo);
-    match app(Builder::default(), state).run(tauri::generate_context!("../tauri.conf.json")) {
+    let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
+    match app(Builder::default(), state)
+        .manage(hooks)
+        .run(tauri::generate_context!("../tauri.conf.json"))
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gitlab-onboard-app: {e}");
@@ -43,12 +51,35 @@ pub fn run() -> ExitCode {
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
+/// The webhook commands also need a [`WebhookState`], managed by the caller (`run` uses the
+/// CLI's data directory; tests a temporary one).
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
+        .manage(users::UsersState::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::sign_in,
-            commands::detect_scopes
+            commands::detect_scopes,
+            webhooks::webhook_secret_status,
+            webhooks::generate_webhook_secret,
+            webhooks::save_webhook_secret,
+            webhooks::copy_webhook_secret,
+            webhooks::plan_webhooks,
+            webhooks::apply_webhooks,
+            webhooks::verify_webhooks,
+            webhooks::cancel_webhooks,
+            webhooks::export_webhook_instructions,
+            users::users_choose_idp,
+            users::users_choose_save,
+            users::users_build,
+            users::users_summary,
+            users::users_rows,
+            users::users_edit,
+            users::users_save,
+            users::upload::users_choose_key,
+            users::upload::users_upload
         ])
 }

@@ -202,6 +202,28 @@ impl AppState {
         }
         Ok(report)
     }
+
+    /// The current sign-in generation: a result from an older one is stale.
+    pub async fn generation(&self) -> u64 {
+        self.wizard.lock().await.generation
+    }
+
+    /// For the steps after 2: the session, step 2's report (never asked for again here) and
+    /// the sign-in generation they belong to, so a later result can be tied to this sign-in.
+    pub async fn session_and_report(&self) -> Result<(Session, TokenReport, u64), CommandError> {
+        let wizard = self.wizard.lock().await;
+        let session = wizard
+            .session
+            .clone()
+            .ok_or_else(CommandError::not_signed_in)?;
+        let report = wizard.report.clone().ok_or_else(CommandError::no_report)?;
+        Ok((session, report, wizard.generation))
+    }
+
+    /// The keychain in use, or an error that says what to start.
+    pub fn keychain(&self) -> Result<&Keychain, CommandError> {
+        self.keychain.keychain()
+    }
 }
 
 #[cfg(test)]

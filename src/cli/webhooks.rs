@@ -9,9 +9,9 @@ use serde_json::json;
 
 use gitlab_onboard::files::data_dir;
 use gitlab_onboard::keychain::Keychain;
-use gitlab_onboard::scopes::{self, GroupAccess, Mode, TokenReport};
+use gitlab_onboard::scopes::{self, GroupAccess, Mode};
 use gitlab_onboard::token::parse_token;
-use gitlab_onboard::webhooks::groups::{self, GroupHook};
+use gitlab_onboard::webhooks::groups::{self, GroupHook, GroupedCheck, GroupedRun};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
     instructions,
@@ -172,61 +172,17 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Verb::Plan | Verb::Apply => {
-            let asked = asked_groups(&report, &args.group_hooks)?;
-            let inspected = inspected_groups(&report, &projects, &asked);
+            let asked = groups::asked(&report, &args.group_hooks)?;
             let apply = matches!(verb, Verb::Apply);
-            let group_hooks = if apply {
-                let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
-                let mut done =
-                    groups::apply(client, &report, &asked, &projects, &spec, &fingerprints).await;
-                let others: Vec<_> = inspected
-                    .iter()
-                    .filter(|g| !asked.iter().any(|a| a.id == g.id))
-                    .copied()
-                    .collect();
-                let fingerprints = fingerprints.into_inner().expect("fingerprints lock");
-                done.extend(
-                    groups::plan(client, &report, &others, &projects, &spec, &fingerprints).await,
-                );
-                done
-            } else {
-                let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
-                groups::plan(client, &report, &inspected, &projects, &spec, &fingerprints).await
+            let dir = data_dir();
+            let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
+            let show_outcome = |p: webhooks::RunProgress<webhooks::ProjectOutcome>| {
+                show(p.done, p.total, &p.item.path, label(&p.item.action));
             };
-            let covering: Vec<&GroupHook> = group_hooks
-                .iter()
-                .filter(|h| {
-                    h.in_place()
-                        || (asked.iter().any(|a| a.id == h.group_id)
-                            && matches!(h.action, Action::Create | Action::Update { .. }))
-                })
-                .collect();
-            let (covered, projects): (Vec<_>, Vec<_>) = projects
-                .iter()
-                .partition(|p| covering.iter().any(|h| h.covers(p)));
-            let group_of = |p: &gitlab_onboard::scopes::ProjectAccess| {
-                covering
-                    .iter()
-                    .find(|h| h.covers(p))
-                    .map(|h| h.full_path.clone())
-                    .unwrap_or_default()
-            };
-            let fingerprints = Mutex::new(Fingerprints::load(&data_dir()).map_err(local)?);
-            let mut outcomes = webhooks::cover(
-                client,
-                &covered,
-                &group_of,
-                &spec,
-                &fingerprints,
-                apply,
-                &|p| {
-                    show(p.done, p.total, &p.item.path, label(&p.item.action));
-                },
-            )
-            .await;
-            outcomes.extend(if let Verb::Apply = verb {
-                let dir = data_dir();
-                let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
+            let GroupedRun {
+                groups: group_hooks,
+                projects: outcomes,
+            } = if apply {
                 let journal =
                     webhooks::Journal::open(&dir, client.url().as_str(), &spec).map_err(|e| {
                         Error::LocalState(format!(
@@ -248,21 +204,20 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                         stopper.cancel();
                     }
                 });
-                let outcomes = webhooks::apply_resumable(
+                let done = groups::apply_run(
                     &run,
                     &report,
                     &projects,
+                    &asked,
                     &spec,
                     &fingerprints,
                     args.prune_duplicates,
                     Some(&journal),
-                    &|p| {
-                        show(p.done, p.total, &p.item.path, label(&p.item.action));
-                    },
+                    &show_outcome,
                 )
                 .await;
                 ctrl_c.abort();
-                let cancelled = outcomes.iter().any(
+                let cancelled = done.projects.iter().any(
                     |o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"),
                 );
                 if cancelled {
@@ -272,11 +227,19 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                         Error::LocalState(format!("cannot remove the apply journal: {e}"))
                     })?;
                 }
-                outcomes
+                done
             } else {
-                let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
-                webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await
-            });
+                groups::plan_run(
+                    client,
+                    &report,
+                    &projects,
+                    &asked,
+                    &spec,
+                    &fingerprints,
+                    &|_| {},
+                )
+                .await
+            };
             let summary = Summary::of(&outcomes);
             if args.json {
                 println!(
@@ -317,21 +280,8 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             })
         }
         Verb::Verify => {
-            let asked = asked_groups(&report, &args.group_hooks)?;
-            let inspected = inspected_groups(&report, &projects, &asked);
-            let group_hooks = groups::verify(client, &report, &inspected, &projects, &spec).await;
-            // A project below a group hook of ours is checked through that hook.
-            let (covered, projects): (Vec<_>, Vec<_>) = projects
-                .iter()
-                .partition(|p| group_hooks.iter().any(|h| h.in_place() && h.covers(p)));
-            let groups_bad = group_hooks
-                .iter()
-                .filter(|h| {
-                    (h.in_place() || asked.iter().any(|a| a.id == h.group_id))
-                        && h.action != Action::Unchanged
-                })
-                .count();
-            let mut checks = webhooks::verify(client, &projects, &spec, &|p| {
+            let asked = groups::asked(&report, &args.group_hooks)?;
+            let verified = groups::verify_run(client, &report, &projects, &asked, &spec, &|p| {
                 show(
                     p.done,
                     p.total,
@@ -344,6 +294,11 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 );
             })
             .await;
+            let groups_bad = verified.groups_not_ok(&asked);
+            let GroupedCheck {
+                groups: group_hooks,
+                projects: mut checks,
+            } = verified;
             if args.test_delivery {
                 if report.mode == Mode::Automatic {
                     webhooks::test_deliveries(client, &mut checks, &|p| {
@@ -361,23 +316,15 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                     );
                 }
             }
-            let covered_ok = covered
-                .iter()
-                .filter(|p| {
-                    group_hooks
-                        .iter()
-                        .any(|h| h.covers(p) && h.action == Action::Unchanged)
-                })
-                .count();
-            let ok = checks.iter().filter(|c| c.check == Check::Ok).count() + covered_ok;
-            let not_ok = checks.len() + covered.len() - ok;
+            let ok = checks.iter().filter(|c| c.check == Check::Ok).count();
+            let covered = checks.iter().filter(|c| c.covered_by.is_some()).count();
+            let not_ok = checks.len() - ok;
             if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&json!({
                         "groups": group_hooks,
                         "projects": checks,
-                        "covered": covered.iter().map(|p| &p.path_with_namespace).collect::<Vec<_>>(),
                         "ok": ok,
                         "not_ok": not_ok,
                         "groups_not_ok": groups_bad,
@@ -388,18 +335,21 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 print_groups(&group_hooks, &asked);
                 for c in &checks {
                     println!(
-                        "{:<8} {} {}",
+                        "{:<8} {} {}{}",
                         serde_json::to_value(&c.check).expect("serializes")["status"]
                             .as_str()
                             .unwrap_or(""),
                         c.path,
-                        c.hooks_url
+                        c.hooks_url,
+                        c.covered_by
+                            .as_deref()
+                            .map(|g| format!(" (by the group hook on {g})"))
+                            .unwrap_or_default()
                     );
                 }
                 println!(
-                    "{} projects: {ok} ok, {not_ok} not ok ({} covered by a group hook); {groups_bad} group hooks not ok",
-                    checks.len() + covered.len(),
-                    covered.len(),
+                    "{} projects: {ok} ok, {not_ok} not ok ({covered} covered by a group hook); {groups_bad} group hooks not ok",
+                    checks.len(),
                 );
             }
             let bad = not_ok + groups_bad;
@@ -410,40 +360,6 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             })
         }
     }
-}
-
-/// The groups named by `--group-hook`: each must be one the token's user owns.
-fn asked_groups<'a>(
-    report: &'a TokenReport,
-    paths: &[String],
-) -> Result<Vec<&'a GroupAccess>, Error> {
-    paths
-        .iter()
-        .map(|path| {
-            let path = path.trim_matches('/');
-            report
-                .groups
-                .iter()
-                .find(|g| g.full_path == path && g.owner)
-                .ok_or_else(|| Error::NotOwner(path.to_owned()))
-        })
-        .collect()
-}
-
-/// The groups whose hooks a run reads: those asked for, and those that could carry one hook
-/// for the selected projects (an earlier run may have hooked them).
-fn inspected_groups<'a>(
-    report: &'a TokenReport,
-    projects: &[&gitlab_onboard::scopes::ProjectAccess],
-    asked: &[&'a GroupAccess],
-) -> Vec<&'a GroupAccess> {
-    let mut all = asked.to_vec();
-    for g in groups::candidates(report, projects) {
-        if !all.iter().any(|a| a.id == g.id) {
-            all.push(g);
-        }
-    }
-    all
 }
 
 /// Group hooks in the table, with a hint where one could replace many project hooks.

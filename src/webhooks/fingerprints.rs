@@ -23,7 +23,7 @@ pub enum FingerprintError {
     },
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct File {
     /// Random, per file: a fingerprint proves nothing about the secret elsewhere.
     salt: String,
@@ -71,6 +71,14 @@ impl Fingerprints {
                 salt: new_salt(),
                 hooks: BTreeMap::new(),
             },
+        }
+    }
+
+    /// A copy to read from (a plan) that never writes to disk.
+    pub fn snapshot(&self) -> Self {
+        Self {
+            path: None,
+            file: self.file.clone(),
         }
     }
 

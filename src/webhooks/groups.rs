@@ -11,9 +11,11 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::run::{examine, failed};
-use super::{Action, Fingerprints, HookSpec};
+use super::{
+    Action, Check, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome, RunProgress,
+};
 use crate::client::Client;
-use crate::error::ApiError;
+use crate::error::{ApiError, Error};
 use crate::model::ProjectHook;
 use crate::scopes::{GroupAccess, Mode, ProjectAccess, TokenReport};
 
@@ -234,6 +236,343 @@ pub async fn apply(
         out.push(hook);
     }
     out
+}
+
+/// The groups named for group hooks (full paths): each must be one the token's user owns.
+pub fn asked<'a>(report: &'a TokenReport, paths: &[String]) -> Result<Vec<&'a GroupAccess>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            let path = path.trim_matches('/');
+            report
+                .groups
+                .iter()
+                .find(|g| g.full_path == path && g.owner)
+                .ok_or_else(|| Error::NotOwner(path.to_owned()))
+        })
+        .collect()
+}
+
+/// The groups a run reads: those asked for, and those that could carry one hook for the
+/// selected projects (an earlier run may have hooked them).
+fn inspected<'a>(
+    report: &'a TokenReport,
+    projects: &[&ProjectAccess],
+    asked: &[&'a GroupAccess],
+) -> Vec<&'a GroupAccess> {
+    let mut all = asked.to_vec();
+    for g in candidates(report, projects) {
+        if !all.iter().any(|a| a.id == g.id) {
+            all.push(g);
+        }
+    }
+    all
+}
+
+/// A plan or an apply over groups and projects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupedRun {
+    /// The group hooks read: those asked for, and offers where one hook could stand for many.
+    pub groups: Vec<GroupHook>,
+    /// Per selected project, in the selection's order.
+    pub projects: Vec<ProjectOutcome>,
+}
+
+/// A verify over groups and projects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupedCheck {
+    /// The group hooks read (`Unchanged`: correct; `Create`: missing; `Update`: wrong).
+    pub groups: Vec<GroupHook>,
+    /// Per selected project, in the selection's order; those under a group hook of ours are
+    /// judged by it (`covered_by`).
+    pub projects: Vec<ProjectCheck>,
+}
+
+impl GroupedCheck {
+    /// Group hooks that were asked for or are in place, but are not correct.
+    pub fn groups_not_ok(&self, asked: &[&GroupAccess]) -> usize {
+        self.groups
+            .iter()
+            .filter(|h| {
+                (h.in_place() || asked.iter().any(|a| a.id == h.group_id))
+                    && h.action != Action::Unchanged
+            })
+            .count()
+    }
+}
+
+/// Projects with their place in the selection.
+type Placed<'a> = Vec<(usize, &'a ProjectAccess)>;
+
+/// Splits the selection into the projects under a covering group hook and the rest, keeping
+/// each one's place.
+fn split<'a>(projects: &[&'a ProjectAccess], covering: &[&GroupHook]) -> (Placed<'a>, Placed<'a>) {
+    projects
+        .iter()
+        .copied()
+        .enumerate()
+        .partition(|(_, p)| covering.iter().any(|h| h.covers(p)))
+}
+
+/// Results of the two halves back in the selection's order.
+fn merge<T>(covered: Vec<(usize, T)>, rest: Vec<(usize, T)>) -> Vec<T> {
+    let mut all: Vec<(usize, T)> = covered.into_iter().chain(rest).collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Progress over both halves as one run.
+fn offset<'p, T>(
+    progress: &'p (dyn Fn(RunProgress<T>) + Send + Sync),
+    before: usize,
+    total: usize,
+) -> impl Fn(RunProgress<T>) + Send + Sync + 'p {
+    move |p: RunProgress<T>| {
+        progress(RunProgress {
+            done: before + p.done,
+            total,
+            item: p.item,
+        })
+    }
+}
+
+/// Projects and groups, planned: groups asked for (`asked`) would carry one hook each where
+/// the plan allows, and the projects below them would get none; projects below a group hook
+/// of ours already in place are covered too. Writes nothing.
+#[allow(clippy::too_many_arguments)]
+pub async fn plan_run(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    asked: &[&GroupAccess],
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> GroupedRun {
+    let groups = {
+        let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+        plan(
+            client,
+            report,
+            &inspected(report, projects, asked),
+            projects,
+            spec,
+            &known,
+        )
+        .await
+    };
+    finish(
+        client,
+        report,
+        projects,
+        asked,
+        groups,
+        spec,
+        fingerprints,
+        None,
+        progress,
+    )
+    .await
+}
+
+/// Projects and groups, applied: our hook on each group asked for (where the plan allows),
+/// our project hooks below it removed, and every other selected project hooked as
+/// [`super::apply_resumable`] does (`prune_duplicates`, `journal` as there).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_run(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    asked: &[&GroupAccess],
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    prune_duplicates: bool,
+    journal: Option<&Journal>,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> GroupedRun {
+    let mut groups = apply(client, report, asked, projects, spec, fingerprints).await;
+    let others: Vec<&GroupAccess> = inspected(report, projects, asked)
+        .into_iter()
+        .filter(|g| !asked.iter().any(|a| a.id == g.id))
+        .collect();
+    let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+    groups.extend(plan(client, report, &others, projects, spec, &known).await);
+    let apply = Some((prune_duplicates, journal));
+    finish(
+        client,
+        report,
+        projects,
+        asked,
+        groups,
+        spec,
+        fingerprints,
+        apply,
+        progress,
+    )
+    .await
+}
+
+/// The project half of [`plan_run`] and [`apply_run`]: covered projects through
+/// [`super::cover`], the rest through plan or apply (`apply`: prune and journal).
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    asked: &[&GroupAccess],
+    groups: Vec<GroupHook>,
+    spec: &HookSpec,
+    fingerprints: &Mutex<Fingerprints>,
+    apply: Option<(bool, Option<&Journal>)>,
+    progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
+) -> GroupedRun {
+    let covering: Vec<&GroupHook> = groups
+        .iter()
+        .filter(|h| {
+            h.in_place()
+                || (asked.iter().any(|a| a.id == h.group_id)
+                    && matches!(h.action, Action::Create | Action::Update { .. }))
+        })
+        .collect();
+    let (covered, rest) = split(projects, &covering);
+    let total = projects.len();
+    let group_of = |p: &ProjectAccess| {
+        covering
+            .iter()
+            .find(|h| h.covers(p))
+            .map(|h| h.full_path.clone())
+            .unwrap_or_default()
+    };
+    let covered_projects: Vec<&ProjectAccess> = covered.iter().map(|(_, p)| *p).collect();
+    let first = offset(progress, 0, total);
+    let covered_out = super::cover(
+        client,
+        &covered_projects,
+        &group_of,
+        spec,
+        fingerprints,
+        apply.is_some(),
+        &first,
+    )
+    .await;
+    let rest_projects: Vec<&ProjectAccess> = rest.iter().map(|(_, p)| *p).collect();
+    let then = offset(progress, covered.len(), total);
+    let rest_out = match apply {
+        Some((prune, journal)) => {
+            super::apply_resumable(
+                client,
+                report,
+                &rest_projects,
+                spec,
+                fingerprints,
+                prune,
+                journal,
+                &then,
+            )
+            .await
+        }
+        None => {
+            let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+            super::plan(client, report, &rest_projects, spec, &known, &then).await
+        }
+    };
+    let place = |part: &[(usize, &ProjectAccess)], out: Vec<ProjectOutcome>| {
+        part.iter().map(|(i, _)| *i).zip(out).collect::<Vec<_>>()
+    };
+    GroupedRun {
+        projects: merge(place(&covered, covered_out), place(&rest, rest_out)),
+        groups,
+    }
+}
+
+/// Projects and groups, verified: each group hook asked for or in place, and each project —
+/// one below a group hook of ours by that hook (and wrong if a project hook of ours would
+/// deliver its events a second time). Writes nothing.
+pub async fn verify_run(
+    client: &Client,
+    report: &TokenReport,
+    projects: &[&ProjectAccess],
+    asked: &[&GroupAccess],
+    spec: &HookSpec,
+    progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
+) -> GroupedCheck {
+    let groups = verify(
+        client,
+        report,
+        &inspected(report, projects, asked),
+        projects,
+        spec,
+    )
+    .await;
+    let covering: Vec<&GroupHook> = groups.iter().filter(|h| h.in_place()).collect();
+    let (covered, rest) = split(projects, &covering);
+    let total = projects.len();
+    let covered_projects: Vec<&ProjectAccess> = covered.iter().map(|(_, p)| *p).collect();
+    let group_of = |p: &ProjectAccess| {
+        covering
+            .iter()
+            .find(|h| h.covers(p))
+            .map(|h| h.full_path.clone())
+            .unwrap_or_default()
+    };
+    let unused = Mutex::new(Fingerprints::in_memory());
+    let outcomes = super::cover(
+        client,
+        &covered_projects,
+        &group_of,
+        spec,
+        &unused,
+        false,
+        &|_| {},
+    )
+    .await;
+    let mut done = 0;
+    let covered_checks: Vec<ProjectCheck> = outcomes
+        .into_iter()
+        .map(|o| {
+            let hook = covered_projects
+                .iter()
+                .find(|p| p.id == o.project_id)
+                .and_then(|p| covering.iter().find(|h| h.covers(p)));
+            let mut check = match hook.map(|h| &h.action) {
+                Some(Action::Update { reasons }) => Check::Wrong { reasons: reasons.clone() },
+                _ => Check::Ok,
+            };
+            if let Action::Failed { message, .. } = &o.action {
+                check = Check::Failed { message: message.clone() };
+            } else if !o.duplicates.is_empty() {
+                let mut reasons = match check {
+                    Check::Wrong { reasons } => reasons,
+                    _ => Vec::new(),
+                };
+                reasons.push("a project hook of ours as well: GitLab delivers each event twice (apply removes it)".into());
+                check = Check::Wrong { reasons };
+            }
+            let c = ProjectCheck {
+                project_id: o.project_id,
+                path: o.path,
+                hooks_url: o.hooks_url,
+                check,
+                hook_id: hook.and_then(|h| h.hook_id),
+                duplicates: o.duplicates,
+                test_delivery: None,
+                covered_by: hook.map(|h| h.full_path.clone()),
+            };
+            done += 1;
+            progress(RunProgress { done, total, item: c.clone() });
+            c
+        })
+        .collect();
+    let rest_projects: Vec<&ProjectAccess> = rest.iter().map(|(_, p)| *p).collect();
+    let then = offset(progress, covered.len(), total);
+    let rest_checks = super::verify(client, &rest_projects, spec, &then).await;
+    let place = |part: &[(usize, &ProjectAccess)], out: Vec<ProjectCheck>| {
+        part.iter().map(|(i, _)| *i).zip(out).collect::<Vec<_>>()
+    };
+    GroupedCheck {
+        projects: merge(place(&covered, covered_checks), place(&rest, rest_checks)),
+        groups,
+    }
 }
 
 /// One group: its plan, our hook, and the action the token and plan allow.

@@ -268,6 +268,8 @@ pub struct ProjectCheck {
     pub duplicates: Vec<u64>,
     /// The result of a test delivery, when one was asked for.
     pub test_delivery: Option<String>,
+    /// The group whose hook of ours covers the project (then the verdict is that hook's).
+    pub covered_by: Option<String>,
 }
 
 /// Re-reads every selected project's hooks and checks presence, triggers, TLS and disabled
@@ -297,6 +299,7 @@ pub async fn verify(
             hook_id: outcome.hook_id,
             duplicates: outcome.duplicates,
             test_delivery: None,
+            covered_by: None,
         }
     })
     .await
@@ -514,7 +517,12 @@ pub async fn test_deliveries(
     let total = checks.len();
     let results: Vec<(usize, String)> = futures::stream::iter(checks.iter().enumerate())
         .filter_map(|(i, c)| async move {
-            (c.check == Check::Ok).then_some((i, c.project_id, c.hook_id?))
+            // A project under a group hook has no project hook of ours to test.
+            (c.check == Check::Ok && c.covered_by.is_none()).then_some((
+                i,
+                c.project_id,
+                c.hook_id?,
+            ))
         })
         .map(|(i, project, hook)| async move {
             let result = match test_delivery(client, project, hook).await {

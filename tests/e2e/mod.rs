@@ -4,6 +4,10 @@
 //! --version "^2" --locked`), `WebKitWebDriver` (Debian: `webkit2gtk-driver`), and the built app
 //! (`npm --prefix ui ci && npm --prefix ui run build && cargo build -p gitlab-onboard-app`).
 
+// Each end-to-end test crate uses a different part of the harness.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -61,7 +65,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(name: &str) -> Driver {
+    fn start(name: &str, env: &[(&str, &OsStr)]) -> Driver {
         let (port, native_port) = (free_port(), free_port());
         let log = artifacts_dir().join(format!("{name}.tauri-driver.log"));
         let out = File::create(&log).expect("create the driver log");
@@ -70,6 +74,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             // The app must start in normal mode, whatever the developer's shell says.
             .env_remove("GITLAB_ONBOARD_DEMO")
+            .envs(env.iter().copied())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out)
             .process_group(0)
@@ -124,7 +129,12 @@ pub struct Window {
 impl Window {
     /// Starts tauri-driver and the app; `name` names the driver log in `tests/artifacts/`.
     pub async fn open(name: &str) -> Window {
-        let driver = Driver::start(name);
+        Self::open_with(name, &[]).await
+    }
+
+    /// [`Window::open`] with extra environment variables for the app (e.g. its data directory).
+    pub async fn open_with(name: &str, env: &[(&str, &OsStr)]) -> Window {
+        let driver = Driver::start(name, env);
         let app = app_binary();
         let caps = json!({ "browserName": "wry", "tauri:options": { "application": app } });
         let serde_json::Value::Object(caps) = caps else {
@@ -205,6 +215,15 @@ impl Window {
     pub async fn has(&self, test_id: &str) -> bool {
         let css = format!("[data-testid=\"{test_id}\"]");
         self.client().find(Locator::Css(&css)).await.is_ok()
+    }
+
+    /// How many elements with `data-testid` are on screen now (no waiting).
+    pub async fn count(&self, test_id: &str) -> usize {
+        let css = format!("[data-testid=\"{test_id}\"]");
+        self.client()
+            .find_all(Locator::Css(&css))
+            .await
+            .map_or(0, |all| all.len())
     }
 
     /// Saves a PNG of the page in `tests/artifacts/` and returns its path.

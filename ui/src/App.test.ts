@@ -6,7 +6,7 @@ import { APP_INFO, report } from './test/fixtures';
 
 afterEach(() => clearMocks());
 
-it('goes Token → Scopes and back, with the later steps marked as coming', async () => {
+it('goes Token → Scopes and back, with the later steps locked until then', async () => {
   mockIPC((cmd) => {
     switch (cmd) {
       case 'app_info':
@@ -15,6 +15,8 @@ it('goes Token → Scopes and back, with the later steps marked as coming', asyn
         return { gitlab_url: 'https://gitlab.example.com', token_name: null, keychain: 'system' };
       case 'detect_scopes':
         return report();
+      case 'webhook_secret_status':
+        return { saved: false };
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
@@ -24,13 +26,20 @@ it('goes Token → Scopes and back, with the later steps marked as coming', asyn
   await waitFor(() => byTestId(root, 'token'));
   expect(byTestId<HTMLButtonElement>(root, 'step-scopes').disabled).toBe(true);
   expect(byTestId<HTMLButtonElement>(root, 'step-webhooks').disabled).toBe(true);
-  expect(byTestId(root, 'step-mapping').textContent).toContain('Coming soon');
+  expect(byTestId<HTMLButtonElement>(root, 'step-mapping').disabled).toBe(true);
 
   type(byTestId(root, 'token'), 'glpat-abc');
   click(byTestId(root, 'continue'));
   await waitFor(() => byTestId(root, 'report'));
   expect(byTestId(root, 'step-scopes').getAttribute('aria-current')).toBe('step');
   expect(byTestId(root, 'connection').textContent).toContain('@crawler-admin');
+  await waitFor(() => expect(byTestId<HTMLButtonElement>(root, 'step-webhooks').disabled).toBe(false));
+
+  click(byTestId(root, 'continue-webhooks'));
+  await waitFor(() => byTestId(root, 'webhooks'));
+  expect(byTestId(root, 'webhooks-mode').dataset.mode).toBe('automatic');
+  click(byTestId(root, 'back'));
+  await waitFor(() => byTestId(root, 'report'));
 
   click(byTestId(root, 'step-token'));
   await waitFor(() => byTestId(root, 'token'));

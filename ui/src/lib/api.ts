@@ -1,7 +1,33 @@
 // The only place that talks to Rust. Every GitLab request happens there; the window only
 // sends what the admin typed and shows what comes back.
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { writeText } from '@tauri-apps/plugin-clipboard-manager';
+import { openUrl } from '@tauri-apps/plugin-opener';
 import type { AppInfo, CommandError, DetectProgress, SignedIn, TokenReport } from './types';
+import type {
+  BuildProgress,
+  BuildRequest,
+  Edited,
+  MappingSummary,
+  RowFilter,
+  RowPage,
+  Saved,
+  UploadProgress,
+  UploadTarget,
+  Uploaded,
+} from './types';
+import type {
+  ExportFormat,
+  Exported,
+  GeneratedSecret,
+  HookRequest,
+  ProjectCheck,
+  ProjectOutcome,
+  RunProgress,
+  RunReport,
+  SecretStatus,
+  VerifyReport,
+} from './types';
 
 /** Start-up facts: default URL, demo mode, keychain status. */
 export function appInfo(): Promise<AppInfo> {
@@ -25,10 +51,128 @@ export function detectScopes(
   return invoke<TokenReport>('detect_scopes', { refresh, onProgress: channel });
 }
 
+/** Step 3: whether a webhook secret is saved in the keychain for this instance. */
+export function webhookSecretStatus(): Promise<SecretStatus> {
+  return invoke<SecretStatus>('webhook_secret_status');
+}
+
+/** Step 3: makes and saves a webhook secret; the only time the window sees one. */
+export function generateWebhookSecret(): Promise<GeneratedSecret> {
+  return invoke<GeneratedSecret>('generate_webhook_secret');
+}
+
+/** Step 3: saves the secret the admin typed (the crawler's existing one). */
+export function saveWebhookSecret(secret: string): Promise<void> {
+  return invoke<void>('save_webhook_secret', { secret });
+}
+
+/** Step 3: copies the saved secret to the clipboard, in Rust (it never comes to the window). */
+export function copyWebhookSecret(): Promise<void> {
+  return invoke<void>('copy_webhook_secret');
+}
+
+/** Step 3: what Apply would do, per project; each outcome streams as it comes. */
+export function planWebhooks(
+  request: HookRequest,
+  onProgress: (p: RunProgress<ProjectOutcome>) => void,
+): Promise<RunReport> {
+  const channel = new Channel<RunProgress<ProjectOutcome>>(onProgress);
+  return invoke<RunReport>('plan_webhooks', { request, onProgress: channel });
+}
+
+/** Step 3: creates or fixes the hooks where the token may; each outcome streams as it comes. */
+export function applyWebhooks(
+  request: HookRequest,
+  pruneDuplicates: boolean,
+  onProgress: (p: RunProgress<ProjectOutcome>) => void,
+): Promise<RunReport> {
+  const channel = new Channel<RunProgress<ProjectOutcome>>(onProgress);
+  return invoke<RunReport>('apply_webhooks', { request, pruneDuplicates, onProgress: channel });
+}
+
+/** Step 3: checks every selected project's hook, optionally with a test delivery. */
+export function verifyWebhooks(
+  request: HookRequest,
+  testDelivery: boolean,
+  onProgress: (p: RunProgress<ProjectCheck>) => void,
+): Promise<VerifyReport> {
+  const channel = new Channel<RunProgress<ProjectCheck>>(onProgress);
+  return invoke<VerifyReport>('verify_webhooks', { request, testDelivery, onProgress: channel });
+}
+
+/** Step 3: stops the run in flight (it then resolves with `cancelled`). */
+export function cancelWebhooks(): Promise<boolean> {
+  return invoke<boolean>('cancel_webhooks');
+}
+
+/** Step 3: saves the manual instructions where the admin picks; `null` when dismissed. */
+export function exportWebhookInstructions(format: ExportFormat, withSecret: boolean): Promise<Exported | null> {
+  return invoke<Exported | null>('export_webhook_instructions', { format, withSecret });
+}
+
+/** Puts text (never a secret from the keychain) on the clipboard. */
+export function copyText(text: string): Promise<void> {
+  return writeText(text);
+}
+
+/** Opens a web page in the default browser, outside the app. */
+export function openInBrowser(url: string): Promise<void> {
+  return openUrl(url);
+}
+
 /** Whatever a command rejected with, as `{code, message}`. */
 export function toCommandError(e: unknown): CommandError {
   if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
     return { code: String(e.code), message: String(e.message) };
   }
   return { code: 'internal', message: String(e) };
+}
+
+/** Step 4: asks for the identity provider's export (native dialog); null when dismissed. */
+export function usersChooseIdp(): Promise<string | null> {
+  return invoke<string | null>('users_choose_idp');
+}
+
+/** Step 4: asks where to save the CSV (native dialog); null when dismissed. */
+export function usersChooseSave(): Promise<string | null> {
+  return invoke<string | null>('users_choose_save');
+}
+
+/** Step 4: asks for a service account's key file (native dialog); null when dismissed. */
+export function usersChooseKey(): Promise<string | null> {
+  return invoke<string | null>('users_choose_key');
+}
+
+/** Step 4: builds the mapping (kept in Rust, with the admin's earlier edits); progress streams. */
+export function usersBuild(request: BuildRequest, onProgress: (p: BuildProgress) => void): Promise<MappingSummary> {
+  return invoke<MappingSummary>('users_build', { request, onProgress: new Channel<BuildProgress>(onProgress) });
+}
+
+/** Step 4: the summary of this sign-in's mapping, if one was built. */
+export function usersSummary(): Promise<MappingSummary | null> {
+  return invoke<MappingSummary | null>('users_summary');
+}
+
+/** Step 4: `count` rows from `start` among those matching `filter`. */
+export function usersRows(filter: RowFilter, start: number, count: number): Promise<RowPage> {
+  return invoke<RowPage>('users_rows', { filter, start, count });
+}
+
+/** Step 4: the admin's email for user `id` (null clears it). */
+export function usersEdit(id: number, email: string | null): Promise<Edited> {
+  return invoke<Edited>('users_edit', { id, email });
+}
+
+/** Step 4: writes the CSV; without `overwrite`, an existing file fails with `file_exists`. */
+export function usersSave(path: string, header: boolean, overwrite: boolean): Promise<Saved> {
+  return invoke<Saved>('users_save', { path, header, overwrite });
+}
+
+/** Step 4: uploads the saved CSV; progress streams. */
+export function usersUpload(
+  path: string,
+  target: UploadTarget,
+  onProgress: (p: UploadProgress) => void,
+): Promise<Uploaded> {
+  return invoke<Uploaded>('users_upload', { path, target, onProgress: new Channel<UploadProgress>(onProgress) });
 }

@@ -1,4 +1,4 @@
-// The wizard's steps, in order. The last two arrive in later releases.
+// The wizard's steps, in order.
 
 /** A step's identifier. */
 export type StepId = 'token' | 'scopes' | 'webhooks' | 'mapping';
@@ -14,6 +14,6 @@ export interface Step {
 export const STEPS: Step[] = [
   { id: 'token', title: 'Token', hint: 'Connect to GitLab' },
   { id: 'scopes', title: 'Scopes', hint: 'What the token can reach' },
-  { id: 'webhooks', title: 'Webhooks', hint: 'Coming soon', coming: true },
-  { id: 'mapping', title: 'User mapping', hint: 'Coming soon', coming: true },
+  { id: 'webhooks', title: 'Webhooks', hint: 'Create and check the hooks' },
+  { id: 'mapping', title: 'User mapping', hint: 'User IDs to company emails' },
 ];

@@ -119,3 +119,233 @@ export interface TokenReport {
   groups: GroupAccess[];
   counts: ProjectCounts;
 }
+
+// Step 3 (`gitlab_onboard::webhooks` and `gitlab_onboard_app::webhooks`).
+
+/** What happens, or happened, to one project's webhook. */
+export type HookAction =
+  | { action: 'create' }
+  | { action: 'update'; reasons: string[] }
+  | { action: 'unchanged' }
+  | { action: 'covered'; group: string }
+  | { action: 'manual'; reason: string }
+  | { action: 'failed'; message: string; code: string };
+
+/** One project's line in a plan or an apply. */
+export type ProjectOutcome = HookAction & {
+  project_id: number;
+  path: string;
+  /** Deep link to the project's webhook settings (`<web_url>/-/hooks`). */
+  hooks_url: string;
+  hook_id: number | null;
+  duplicates: number[];
+  /** Set when GitLab disabled our hook, with until when. */
+  disabled: string | null;
+};
+
+/** Counts of a run's outcomes. */
+export interface HookSummary {
+  total: number;
+  create: number;
+  update: number;
+  unchanged: number;
+  covered: number;
+  manual: number;
+  failed: number;
+  duplicates: number;
+}
+
+/** Progress of a run: after each project, its result. */
+export interface RunProgress<T> {
+  done: number;
+  total: number;
+  item: T;
+}
+
+/** Whether a group's plan runs group webhooks. */
+export type PlanSupport = 'paid' | 'free' | 'unknown';
+
+/** One group's hook: its plan, what a run does (or did) and the trade-off in words. */
+export type GroupHook = HookAction & {
+  group_id: number;
+  full_path: string;
+  /** The group's webhook settings page. */
+  hooks_url: string;
+  /** The plan of its top-level group, as GitLab names it. */
+  plan: string | null;
+  support: PlanSupport;
+  /** Selected projects below the group. */
+  projects: number;
+  hook_id: number | null;
+  duplicates: number[];
+  disabled: string | null;
+  advice: string;
+};
+
+/** The result of a plan or an apply. */
+export interface RunReport {
+  /** Group hooks asked for, and offers where one could stand for many. */
+  groups: GroupHook[];
+  outcomes: ProjectOutcome[];
+  summary: HookSummary;
+  cancelled: boolean;
+  resumed: number;
+}
+
+/** A project's hook as verified. */
+export type HookCheck =
+  | { status: 'ok' }
+  | { status: 'missing' }
+  | { status: 'wrong'; reasons: string[] }
+  | { status: 'unknown'; reason: string }
+  | { status: 'failed'; message: string };
+
+/** One project's verification. */
+export type ProjectCheck = HookCheck & {
+  project_id: number;
+  path: string;
+  hooks_url: string;
+  hook_id: number | null;
+  duplicates: number[];
+  test_delivery: string | null;
+  /** The group whose hook covers the project (the verdict is that hook's). */
+  covered_by: string | null;
+};
+
+/** The result of a verify. */
+export interface VerifyReport {
+  /** Group hooks read (`unchanged`: correct). */
+  groups: GroupHook[];
+  /** Group hooks asked for or in place that are not correct. */
+  groups_not_ok: number;
+  checks: ProjectCheck[];
+  ok: number;
+  cancelled: boolean;
+  test_deliveries: boolean;
+}
+
+/** The hook the admin asks for. */
+export interface HookRequest {
+  event_url: string;
+  /** Group full paths (subgroups included); empty for every project. */
+  groups: string[];
+  tag_push: boolean;
+  confidential: boolean;
+  /** Owned groups to carry one hook each in place of their projects' hooks. */
+  group_hooks: string[];
+}
+
+/** Whether a webhook secret is saved for the instance (never the secret). */
+export interface SecretStatus {
+  saved: boolean;
+}
+
+/** A secret the app just made: shown once. */
+export interface GeneratedSecret {
+  secret: string;
+}
+
+export type ExportFormat = 'markdown' | 'html' | 'csv';
+
+/** Where exported instructions went. */
+export interface Exported {
+  path: string;
+  projects: number;
+}
+
+// Step 4: the user mapping (`gitlab_onboard::users` and `gitlab_onboard_app::users`).
+
+/** Where a row's email came from. */
+export type EmailSource = 'gitlab' | 'public_email' | 'identity_provider' | 'guessed' | 'edited';
+
+/** One person in scope. */
+export interface MappingRow {
+  id: number;
+  username: string;
+  name: string;
+  email: string | null;
+  source: EmailSource | null;
+  problems: string[];
+}
+
+/** One progress message of building the mapping. */
+export interface BuildProgress {
+  stage: string;
+  done: number;
+  total: number | null;
+}
+
+/** The sources the admin chose; empty strings count as not given. */
+export interface BuildRequest {
+  idp_path: string | null;
+  idp_username_column: string | null;
+  idp_email_column: string | null;
+  email_domain: string | null;
+  include_bots: boolean;
+  include_blocked: boolean;
+}
+
+/** The validation summary. */
+export interface MappingSummary {
+  counts: {
+    total: number;
+    by_source: Partial<Record<EmailSource, number>>;
+    unresolved: number;
+    flagged: number;
+    excluded: number;
+  };
+  written: number;
+  excluded_bots: number;
+  excluded_blocked: number;
+  warnings: string[];
+}
+
+/** Which rows the preview shows. */
+export type RowStatus = 'all' | 'ok' | 'flagged' | 'unresolved';
+
+/** The preview's filter. */
+export interface RowFilter {
+  status: RowStatus;
+  source: EmailSource | null;
+  search: string;
+}
+
+/** Rows `start..` of the `total` matching a filter. */
+export interface RowPage {
+  total: number;
+  start: number;
+  rows: MappingRow[];
+}
+
+/** An edit's result. */
+export interface Edited {
+  row: MappingRow;
+  summary: MappingSummary;
+}
+
+/** What Save wrote. */
+export interface Saved {
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Where to upload the CSV. */
+export type UploadTarget =
+  | { kind: 'signed_url'; url: string }
+  | { kind: 'service_account'; bucket: string; object: string; key_path: string; storage_url: string | null };
+
+/** Bytes sent so far. */
+export interface UploadProgress {
+  sent: number;
+  total: number;
+}
+
+/** A finished upload, checked against what GCS reported. */
+export interface Uploaded {
+  target: string;
+  bytes: number;
+  md5: string;
+  crc32c: string;
+  confirmed: { size: boolean; md5: boolean; crc32c: boolean };
+}

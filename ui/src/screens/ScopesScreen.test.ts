@@ -20,7 +20,7 @@ describe('Scopes screen', () => {
       return new Promise<TokenReport>((resolve) => (finish = resolve));
     });
     const onReport = vi.fn();
-    const root = render(ScopesScreen, { onBack: () => {}, onReport });
+    const root = render(ScopesScreen, { onBack: () => {}, onReport, onContinue: () => {} });
 
     await waitFor(() => expect(channel).toBeDefined());
     channel?.onmessage({ stage: 'projects', done: 40 });
@@ -47,7 +47,7 @@ describe('Scopes screen', () => {
       refreshes.push((args as DetectArgs).refresh);
       return report();
     });
-    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {} });
+    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {}, onContinue: () => {} });
     await waitFor(() => byTestId(root, 'report'));
     click(byTestId(root, 'refresh'));
     await waitFor(() => expect(refreshes).toEqual([false, true]));
@@ -66,7 +66,7 @@ describe('Scopes screen', () => {
         counts: { total: 0, by_role: {}, automatic: 0, manual: 0, archived: 0 },
       }),
     );
-    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {} });
+    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {}, onContinue: () => {} });
     await waitFor(() => expect(byTestId(root, 'mode').textContent).toBe('Insufficient'));
     expect(root.textContent).toContain('read_repository');
     expect(byTestId(root, 'warnings').textContent).toContain('in 6 days');
@@ -77,7 +77,7 @@ describe('Scopes screen', () => {
     mockIPC(() => {
       throw { code: 'unreachable', message: 'cannot reach gitlab.example.com' };
     });
-    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {} });
+    const root = render(ScopesScreen, { onBack: () => {}, onReport: () => {}, onContinue: () => {} });
     await waitFor(() => expect(byTestId(root, 'error-code').textContent).toBe('unreachable'));
   });
 });

@@ -10,7 +10,10 @@ afterEach(() => {
 });
 
 /** Mounts `component` with `props` into a fresh element and returns that element. */
-export function render<P extends Record<string, unknown>>(component: Component<P>, props: P): HTMLElement {
+export function render<P extends Record<string, unknown>, E extends Record<string, unknown> = Record<string, never>>(
+  component: Component<P, E>,
+  props: P,
+): HTMLElement {
   const target = document.body.appendChild(document.createElement('div'));
   mounted.push(mount(component, { target, props }));
   flushSync();

@@ -1,0 +1,667 @@
+//! Step 4's commands: build the user mapping from the sources the admin chose, page and edit it
+//! in the preview, and save it as the crawler's CSV ([`upload`] hands it to the crawler). The
+//! mapping stays here ([`UsersState`]); the window holds only the rows on screen (see [`store`]
+//! for why it pages).
+
+mod store;
+pub mod upload;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use gitlab_onboard::users::{self, BuildProgress, Options, Row, idp};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{Runtime, State, WebviewWindow};
+
+use crate::dialog::{self, Dialog};
+use crate::error::CommandError;
+use crate::state::AppState;
+use store::Built;
+pub use store::{Filter, Page, Summary};
+
+/// The file name the save dialog proposes.
+pub const DEFAULT_FILE_NAME: &str = "gitlab-user-mapping.csv";
+/// The most rows one page answer carries (a screenful is a few dozen).
+pub const MAX_PAGE: usize = 1_000;
+
+const IDP_DIALOG: Dialog = Dialog {
+    title: "Choose the identity provider's user export",
+    kind: "CSV",
+    extensions: &["csv", "txt"],
+};
+const SAVE_DIALOG: Dialog = Dialog {
+    title: "Save the user mapping",
+    kind: "CSV",
+    extensions: &["csv"],
+};
+
+/// The mapping of this window, once built.
+#[derive(Default)]
+pub struct UsersState {
+    built: Mutex<Option<Built>>,
+}
+
+impl UsersState {
+    /// Runs `f` on the mapping built under sign-in `generation`; an error if there is none.
+    fn with<T>(
+        &self,
+        generation: u64,
+        f: impl FnOnce(&mut Built) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        match built.as_mut() {
+            Some(b) if b.generation == generation => f(b),
+            _ => Err(no_mapping()),
+        }
+    }
+}
+
+/// The sources the admin chose on the Users screen. Empty strings count as not given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BuildRequest {
+    /// The identity provider's export (a path the open dialog gave).
+    pub idp_path: Option<String>,
+    /// The export's username column; found by name when not given.
+    pub idp_username_column: Option<String>,
+    /// The export's email column; found by name when not given.
+    pub idp_email_column: Option<String>,
+    /// The domain for `username@domain` guesses.
+    pub email_domain: Option<String>,
+    /// Keep bot users.
+    pub include_bots: bool,
+    /// Keep blocked users.
+    pub include_blocked: bool,
+}
+
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl BuildRequest {
+    /// Checks the domain and reads the export, before anything is asked of GitLab.
+    fn options(&self) -> Result<Options, CommandError> {
+        let email_domain = given(&self.email_domain)
+            .map(|d| {
+                users::parse_domain(d).map_err(|e| CommandError {
+                    code: "invalid_input",
+                    message: format!("Email domain: {e}"),
+                })
+            })
+            .transpose()?;
+        let columns = idp::Columns {
+            username: given(&self.idp_username_column).map(str::to_owned),
+            email: given(&self.idp_email_column).map(str::to_owned),
+        };
+        let idp = given(&self.idp_path)
+            .map(|p| idp::Directory::read(Path::new(p), &columns).map_err(idp_error))
+            .transpose()?;
+        Ok(Options {
+            idp,
+            email_domain,
+            include_bots: self.include_bots,
+            include_blocked: self.include_blocked,
+            public_lookups: Some(users::PUBLIC_LOOKUPS),
+            ..Options::default()
+        })
+    }
+}
+
+/// The export's error (`file:line: message`), naming the screen's fields instead of the CLI's.
+fn idp_error(e: idp::IdpError) -> CommandError {
+    CommandError {
+        code: "idp_file",
+        message: e
+            .to_string()
+            .replace("--idp-username-column", "the Username column field")
+            .replace("--idp-email-column", "the Email column field"),
+    }
+}
+
+fn no_mapping() -> CommandError {
+    CommandError {
+        code: "no_mapping",
+        message: "there is no preview for this sign-in yet: choose the sources and build it"
+            .to_owned(),
+    }
+}
+
+/// An edit's result: the row as it now stands and the new summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Edited {
+    /// The edited row.
+    pub row: Row,
+    /// The summary after the edit.
+    pub summary: Summary,
+}
+
+/// What Save wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Saved {
+    /// The file.
+    pub path: String,
+    /// Rows written (people with an email).
+    pub rows: usize,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// Asks for the identity provider's export (a native open dialog); `None` when dismissed.
+#[tauri::command]
+pub async fn users_choose_idp<R: Runtime>(
+    window: WebviewWindow<R>,
+) -> Result<Option<String>, CommandError> {
+    let path = dialog::open_file(&window, &IDP_DIALOG).await?;
+    Ok(path.map(|p| p.display().to_string()))
+}
+
+/// Asks where to save the CSV (a native save dialog); `None` when dismissed.
+#[tauri::command]
+pub async fn users_choose_save<R: Runtime>(
+    window: WebviewWindow<R>,
+) -> Result<Option<String>, CommandError> {
+    let path = dialog::save_file(&window, &SAVE_DIALOG, DEFAULT_FILE_NAME).await?;
+    Ok(path.map(|p| p.display().to_string()))
+}
+
+/// Builds the mapping from step 2's report and the chosen sources, keeping the admin's edits
+/// of an earlier build. Bad input fails before any request and leaves the earlier mapping as
+/// it was. Progress streams over `on_progress`.
+#[tauri::command]
+pub async fn users_build(
+    state: State<'_, AppState>,
+    users: State<'_, UsersState>,
+    request: BuildRequest,
+    on_progress: Channel<BuildProgress>,
+) -> Result<Summary, CommandError> {
+    let mut options = request.options()?;
+    let (session, report, generation) = state.session_and_report().await?;
+    options.edits = users
+        .with(generation, |b| Ok(b.edits()))
+        .unwrap_or_default();
+    // A closed window cannot take progress any more; the mapping is still kept.
+    let progress = move |p: BuildProgress| drop(on_progress.send(p));
+    let mapping = users::build(&session.client, &report, &options, &progress).await?;
+    let built = Built::new(generation, mapping);
+    let summary = built.summary();
+    *users.built.lock().unwrap_or_else(PoisonError::into_inner) = Some(built);
+    Ok(summary)
+}
+
+/// The summary of this sign-in's mapping, when there is one (the screen shown again).
+#[tauri::command]
+pub async fn users_summary(
+    state: State<'_, AppState>,
+    users: State<'_, UsersState>,
+) -> Result<Option<Summary>, CommandError> {
+    let generation = state.generation().await;
+    Ok(users.with(generation, |b| Ok(b.summary())).ok())
+}
+
+/// Up to `count` (at most [`MAX_PAGE`]) rows from `start` among those matching `filter`.
+#[tauri::command]
+pub async fn users_rows(
+    state: State<'_, AppState>,
+    users: State<'_, UsersState>,
+    filter: Filter,
+    start: usize,
+    count: usize,
+) -> Result<Page, CommandError> {
+    let generation = state.generation().await;
+    users.with(generation, |b| {
+        Ok(b.page(&filter, start, count.min(MAX_PAGE)))
+    })
+}
+
+/// The admin's email for user `id` (`None` or blank clears it).
+#[tauri::command]
+pub async fn users_edit(
+    state: State<'_, AppState>,
+    users: State<'_, UsersState>,
+    id: u64,
+    email: Option<String>,
+) -> Result<Edited, CommandError> {
+    let generation = state.generation().await;
+    users.with(generation, |b| {
+        let row = b.edit(id, email.clone()).ok_or_else(|| CommandError {
+            code: "invalid_input",
+            message: format!(
+                "Email of user {id}: '{}' is not an email address: give one like name@corp.example",
+                email.as_deref().unwrap_or_default().trim()
+            ),
+        })?;
+        Ok(Edited {
+            row,
+            summary: b.summary(),
+        })
+    })
+}
+
+/// Writes the CSV (user ID then email; a header row only with `header`) to `path`, atomically.
+/// An existing file is replaced only with `overwrite`: without it, the answer is `file_exists`
+/// and the window asks.
+#[tauri::command]
+pub async fn users_save(
+    state: State<'_, AppState>,
+    users: State<'_, UsersState>,
+    path: String,
+    header: bool,
+    overwrite: bool,
+) -> Result<Saved, CommandError> {
+    let generation = state.generation().await;
+    let (csv, rows) = users.with(generation, |b| {
+        let summary = b.summary();
+        Ok((b.mapping().csv(header), summary.written))
+    })?;
+    if rows == 0 {
+        return Err(CommandError {
+            code: "nothing_to_write",
+            message: "no one in the preview has an email yet, so nothing was written: choose an \
+                      identity-provider export or a domain, or type emails in the table"
+                .to_owned(),
+        });
+    }
+    let path = PathBuf::from(path.trim());
+    if path.as_os_str().is_empty() {
+        return Err(CommandError {
+            code: "invalid_input",
+            message: "no file to save to: choose one with Save".to_owned(),
+        });
+    }
+    if path.exists() && !overwrite {
+        return Err(CommandError {
+            code: "file_exists",
+            message: format!(
+                "{} already exists: replace it, or choose another name",
+                path.display()
+            ),
+        });
+    }
+    let shown = path.display().to_string();
+    let bytes = csv.len();
+    tauri::async_runtime::spawn_blocking(move || {
+        gitlab_onboard::files::write_atomically(&path, csv.as_bytes())
+    })
+    .await
+    .map_err(|e| CommandError {
+        code: "internal",
+        message: format!("saving stopped unexpectedly ({e}): try again"),
+    })?
+    .map_err(|e| {
+        CommandError::from(gitlab_onboard::Error::Output {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })
+    })?;
+    Ok(Saved {
+        path: shown,
+        rows,
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use gitlab_onboard::keychain::Keychain;
+    use gitlab_sim::{Simulator, World, tokens};
+    use serde_json::{Value, json};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{
+        INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+    };
+    use tauri::webview::InvokeRequest;
+    use tauri::{App, WebviewWindowBuilder};
+
+    use crate::state::KeychainChoice;
+
+    use super::*;
+
+    const DOMAIN: &str = "corp.example";
+
+    /// The app on the mock runtime, signed in to a demo simulator with an `api` token.
+    struct Fixture {
+        sim: Simulator,
+        _app: App<MockRuntime>,
+        window: WebviewWindow<MockRuntime>,
+        dir: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        fn signed_in(detect: bool) -> Self {
+            let sim = tauri::async_runtime::block_on(Simulator::start(World::demo())).unwrap();
+            let state = AppState::new(
+                KeychainChoice::Memory(Keychain::in_memory(), "in memory".into()),
+                None,
+            );
+            let app = crate::app(mock_builder(), state)
+                .build(mock_context(noop_assets()))
+                .unwrap();
+            let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+                .build()
+                .unwrap();
+            let f = Fixture {
+                sim,
+                _app: app,
+                window,
+                dir: tempfile::tempdir().unwrap(),
+            };
+            f.invoke(
+                "sign_in",
+                json!({ "url": f.sim.url(), "token": tokens::API }),
+            )
+            .unwrap();
+            if detect {
+                f.invoke(
+                    "detect_scopes",
+                    json!({ "refresh": false, "onProgress": "__CHANNEL__:7" }),
+                )
+                .unwrap();
+            }
+            f
+        }
+
+        fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+            let request = InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_owned(),
+            };
+            get_ipc_response(&self.window, request).map(|body| body.deserialize().unwrap())
+        }
+
+        fn build(&self, request: Value) -> Result<Value, Value> {
+            self.invoke(
+                "users_build",
+                json!({ "request": request, "onProgress": "__CHANNEL__:8" }),
+            )
+        }
+
+        fn rows(&self, filter: Value) -> Value {
+            self.invoke(
+                "users_rows",
+                json!({ "filter": filter, "start": 0, "count": MAX_PAGE }),
+            )
+            .unwrap()
+        }
+
+        fn file(&self, name: &str, content: &str) -> String {
+            let path = self.dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            path.display().to_string()
+        }
+
+        /// An export that gives `first.idp@corp.example` to `username`, found by login.
+        fn idp_export(&self, username: &str) -> String {
+            self.file(
+                "okta.csv",
+                &format!("login,email\n{username},first.idp@{DOMAIN}\n"),
+            )
+        }
+    }
+
+    fn ids_and_emails(page: &Value) -> Vec<(u64, Option<String>)> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_u64().unwrap(),
+                    r["email"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn build_filter_edit_and_save_over_ipc() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let guessed = f.rows(json!({ "source": "guessed" }));
+        let idp_user = guessed["rows"][0]["username"].as_str().unwrap().to_owned();
+        let idp_path = f.idp_export(&idp_user);
+        let summary = f
+            .build(json!({ "idp_path": idp_path, "email_domain": format!("@{DOMAIN}") }))
+            .unwrap();
+        let counts = &summary["counts"];
+        assert_eq!(
+            counts["unresolved"], 0,
+            "the domain covers everyone: {summary}"
+        );
+        assert_eq!(counts["by_source"]["identity_provider"], 1, "{summary}");
+        assert_eq!(summary["written"], counts["total"]);
+
+        let from_idp = f.rows(json!({ "source": "identity_provider" }));
+        assert_eq!(from_idp["total"], 1);
+        assert_eq!(from_idp["rows"][0]["username"], idp_user.as_str());
+        assert_eq!(
+            from_idp["rows"][0]["email"],
+            format!("first.idp@{DOMAIN}").as_str()
+        );
+
+        let guessed = f.rows(json!({ "source": "guessed" }));
+        let target = guessed["rows"][0].clone();
+        let id = target["id"].as_u64().unwrap();
+        let err = f
+            .invoke("users_edit", json!({ "id": id, "email": "not an email" }))
+            .unwrap_err();
+        assert_eq!(err["code"], "invalid_input");
+        assert!(
+            err["message"].as_str().unwrap().contains("'not an email'"),
+            "{err}"
+        );
+        let edited = f
+            .invoke(
+                "users_edit",
+                json!({ "id": id, "email": "kim@other.example" }),
+            )
+            .unwrap();
+        assert_eq!(edited["row"]["source"], "edited");
+        assert_eq!(edited["summary"]["counts"]["by_source"]["edited"], 1);
+        let search = f.rows(json!({ "search": "KIM@other" }));
+        assert_eq!(
+            ids_and_emails(&search),
+            [(id, Some("kim@other.example".into()))]
+        );
+
+        let all = f.rows(json!({}));
+        assert_eq!(all["total"], counts["total"]);
+        let expected: String = ids_and_emails(&all)
+            .into_iter()
+            .map(|(id, email)| format!("{id},{}\n", email.unwrap()))
+            .collect();
+        let out = f.dir.path().join("mapping.csv");
+        let saved = f
+            .invoke(
+                "users_save",
+                json!({ "path": out, "header": false, "overwrite": false }),
+            )
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
+        assert_eq!(saved["rows"], counts["total"]);
+        assert_eq!(saved["bytes"], expected.len());
+        assert!(
+            expected
+                .lines()
+                .any(|l| l == format!("{id},kim@other.example")),
+            "{expected}"
+        );
+    }
+
+    #[test]
+    fn the_window_asks_before_replacing_a_file() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let out = f.file("mapping.csv", "previous\n");
+        let err = f
+            .invoke(
+                "users_save",
+                json!({ "path": out, "header": true, "overwrite": false }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "file_exists");
+        assert!(err["message"].as_str().unwrap().contains(&out), "{err}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
+
+        f.invoke(
+            "users_save",
+            json!({ "path": out, "header": true, "overwrite": true }),
+        )
+        .unwrap();
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert!(written.starts_with("user_id,email\n"), "{written}");
+        assert_eq!(
+            std::fs::read_dir(f.dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_names_the_file_and_keeps_nothing_half_written() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let dir = f.dir.path().join("a-folder");
+        std::fs::create_dir(&dir).unwrap();
+        let err = f
+            .invoke(
+                "users_save",
+                json!({ "path": dir, "header": false, "overwrite": true }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "output_file");
+        assert!(
+            err["message"].as_str().unwrap().contains("a-folder"),
+            "{err}"
+        );
+        assert!(dir.is_dir());
+        assert_eq!(std::fs::read_dir(f.dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn bad_input_names_the_file_and_line_and_keeps_the_mapping_and_its_edits() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let first = f.rows(json!({}))["rows"][0]["id"].as_u64().unwrap();
+        f.invoke(
+            "users_edit",
+            json!({ "id": first, "email": "kept@other.example" }),
+        )
+        .unwrap();
+
+        let bad = f.file(
+            "export.csv",
+            "login,email\nkim,kim@corp.example\n\"lee,lee@corp.example\n",
+        );
+        let err = f
+            .build(json!({ "idp_path": bad, "email_domain": DOMAIN }))
+            .unwrap_err();
+        assert_eq!(err["code"], "idp_file");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{bad}:3:")),
+            "{err}"
+        );
+        let no_email = f.file("users.csv", "login,phone\nkim,123\n");
+        let err = f.build(json!({ "idp_path": no_email })).unwrap_err();
+        let message = err["message"].as_str().unwrap();
+        assert!(
+            message.contains("the Email column field") && !message.contains("--"),
+            "{err}"
+        );
+        let err = f
+            .build(json!({ "email_domain": "not a domain" }))
+            .unwrap_err();
+        assert_eq!(err["code"], "invalid_input");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Email domain:"),
+            "{err}"
+        );
+
+        let edited = f.rows(json!({ "source": "edited" }));
+        assert_eq!(
+            ids_and_emails(&edited),
+            [(first, Some("kept@other.example".into()))]
+        );
+        // A new build keeps the edit, too.
+        let summary = f.build(json!({})).unwrap();
+        assert_eq!(summary["counts"]["by_source"]["edited"], 1, "{summary}");
+        assert_eq!(f.invoke("users_summary", json!({})).unwrap(), summary);
+    }
+
+    #[test]
+    fn users_before_scopes_or_before_a_build_says_what_to_do() {
+        let f = Fixture::signed_in(false);
+        let err = f.build(json!({ "email_domain": DOMAIN })).unwrap_err();
+        assert_eq!(
+            err,
+            serde_json::to_value(CommandError::no_report()).unwrap()
+        );
+        assert_eq!(f.invoke("users_summary", json!({})), Ok(Value::Null));
+        let err = f
+            .invoke(
+                "users_rows",
+                json!({ "filter": {}, "start": 0, "count": 10 }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "no_mapping");
+    }
+
+    #[test]
+    fn a_new_sign_in_forgets_the_mapping() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        f.invoke(
+            "sign_in",
+            json!({ "url": f.sim.url(), "token": tokens::API }),
+        )
+        .unwrap();
+        assert_eq!(f.invoke("users_summary", json!({})), Ok(Value::Null));
+        let err = f
+            .invoke(
+                "users_save",
+                json!({ "path": f.dir.path().join("x.csv"), "header": false, "overwrite": false }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "no_mapping");
+    }
+
+    #[test]
+    fn an_upload_target_is_checked_before_anything_is_sent() {
+        let f = Fixture::signed_in(false);
+        let csv = f.file("mapping.csv", "1,a@corp.example\n");
+        let upload = |target: Value| {
+            f.invoke(
+                "users_upload",
+                json!({ "path": csv, "target": target, "onProgress": "__CHANNEL__:9" }),
+            )
+            .unwrap_err()
+        };
+        let err = upload(
+            json!({ "kind": "signed_url", "url": "http://storage.example/b/o?X-Goog-Signature=1" }),
+        );
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        let err = upload(json!({
+            "kind": "service_account",
+            "bucket": "mappings",
+            "object": "users.csv",
+            "key_path": f.dir.path().join("missing.json"),
+            "storage_url": null,
+        }));
+        assert_eq!(err["code"], "service_account_key", "{err}");
+        assert!(
+            err["message"].as_str().unwrap().contains("missing.json"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! Plan, apply and verify over the step-2 report, one run at a time, each cancellable; the
+//! last plan or apply is kept for the export.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use gitlab_onboard::client::Client;
+use gitlab_onboard::keychain::Keychain;
+use gitlab_onboard::scopes::Mode;
+use gitlab_onboard::webhooks::groups::{self, GroupHook};
+use gitlab_onboard::webhooks::{
+    self, Action, Check, EventUrl, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome,
+    RunProgress, Selection, Summary, Triggers, instructions,
+};
+use serde::{Deserialize, Serialize};
+
+use super::secret;
+use crate::error::CommandError;
+use gitlab_onboard::scopes::TokenReport;
+use gitlab_onboard::token::Session;
+
+/// What a run works from: the session and step 2's report, of one sign-in.
+pub struct Step2 {
+    /// The signed-in session.
+    pub session: Session,
+    /// Step 2's report (never asked for again here).
+    pub report: TokenReport,
+    /// The sign-in it belongs to.
+    pub generation: u64,
+}
+
+impl From<(Session, TokenReport, u64)> for Step2 {
+    fn from((session, report, generation): (Session, TokenReport, u64)) -> Self {
+        Self {
+            session,
+            report,
+            generation,
+        }
+    }
+}
+
+/// The hook the admin asked for, as the screen sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookRequest {
+    /// The crawler's event URL, as typed.
+    pub event_url: String,
+    /// Only projects in these groups and their subgroups; empty: every project.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Also send tag push events.
+    #[serde(default)]
+    pub tag_push: bool,
+    /// Also send confidential issues and comments.
+    #[serde(default)]
+    pub confidential: bool,
+    /// Groups (full paths, owned) to carry one hook each in place of their projects' hooks.
+    #[serde(default)]
+    pub group_hooks: Vec<String>,
+}
+
+impl HookRequest {
+    fn event_url(&self) -> Result<EventUrl, CommandError> {
+        EventUrl::parse(&self.event_url).map_err(|e| gitlab_onboard::Error::from(e).into())
+    }
+
+    fn triggers(&self) -> Triggers {
+        Triggers {
+            tag_push: self.tag_push,
+            confidential_issues: self.confidential,
+            confidential_note: self.confidential,
+            ..Triggers::default()
+        }
+    }
+
+    /// Refuses a group hook on a group the token's user does not own, before any request.
+    fn check_group_hooks(&self, report: &TokenReport) -> Result<(), CommandError> {
+        groups::asked(report, &self.group_hooks)
+            .map(drop)
+            .map_err(CommandError::from)
+    }
+
+    fn selection(&self) -> Selection {
+        Selection {
+            groups: self.groups.clone(),
+            ..Selection::default()
+        }
+    }
+}
+
+/// The result of a plan or an apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// Group hooks read: those asked for, and offers where one could stand for many.
+    pub groups: Vec<GroupHook>,
+    /// Per project, in the report's order.
+    pub outcomes: Vec<ProjectOutcome>,
+    /// Counts by outcome.
+    pub summary: Summary,
+    /// Cancel stopped the run: Apply again continues where it stopped.
+    pub cancelled: bool,
+    /// Projects an interrupted apply had finished, taken from its journal without a request.
+    pub resumed: usize,
+}
+
+/// The result of a verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Group hooks read (`unchanged`: correct).
+    pub groups: Vec<GroupHook>,
+    /// Group hooks asked for or in place that are not correct.
+    pub groups_not_ok: usize,
+    /// Per project, in the report's order (`covered_by`: judged by a group hook).
+    pub checks: Vec<ProjectCheck>,
+    /// Projects whose hook is correct.
+    pub ok: usize,
+    /// Cancel stopped the run before every project was checked.
+    pub cancelled: bool,
+    /// Whether test deliveries were sent (only with the `api` scope).
+    pub test_deliveries: bool,
+}
+
+/// Instructions rendered for export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instructions {
+    /// The document.
+    pub text: String,
+    /// Projects it lists.
+    pub projects: usize,
+}
+
+/// The last plan or apply of a session, for the export.
+struct LastRun {
+    generation: u64,
+    url: EventUrl,
+    triggers: Triggers,
+    outcomes: Vec<ProjectOutcome>,
+}
+
+#[derive(Default)]
+struct Runs {
+    running: Option<Client>,
+    last: Option<LastRun>,
+}
+
+/// Step 3's state: where local state lives, the run in flight and the last plan or apply.
+pub struct WebhookState {
+    data_dir: PathBuf,
+    runs: Mutex<Runs>,
+}
+
+/// Marks a run as in flight until dropped.
+struct Running<'a> {
+    state: &'a WebhookState,
+    client: Client,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.state.lock().running = None;
+    }
+}
+
+impl WebhookState {
+    /// State keeping hook fingerprints and the apply journal in `data_dir` (the CLI's, normally).
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            runs: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Runs> {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a run on its own cancellable client, unless one is already in flight.
+    fn start(&self, session_client: &Client) -> Result<Running<'_>, CommandError> {
+        let mut runs = self.lock();
+        if runs.running.is_some() {
+            return Err(CommandError {
+                code: "busy",
+                message:
+                    "a webhook run is already in progress: wait for it to finish, or cancel it"
+                        .to_owned(),
+            });
+        }
+        let client = session_client.for_run();
+        runs.running = Some(client.clone());
+        Ok(Running {
+            state: self,
+            client,
+        })
+    }
+
+    /// Cancels the run in flight; false when there is none.
+    pub fn cancel(&self) -> bool {
+        match &self.lock().running {
+            Some(client) => {
+                client.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remember(&self, step2: &Step2, spec: &HookSpec, outcomes: &[ProjectOutcome]) {
+        self.lock().last = Some(LastRun {
+            generation: step2.generation,
+            url: spec.url.clone(),
+            triggers: spec.triggers,
+            outcomes: outcomes.to_vec(),
+        });
+    }
+
+    /// What apply would do, per project. Writes nothing on GitLab.
+    pub async fn plan(
+        &self,
+        step2: &Step2,
+        keychain: &Keychain,
+        request: &HookRequest,
+        progress: impl Fn(RunProgress<ProjectOutcome>) + Send + Sync + 'static,
+    ) -> Result<RunReport, CommandError> {
+        let url = step2.session.client.url();
+        let spec = HookSpec {
+            url: request.event_url()?,
+            triggers: request.triggers(),
+            secret: secret::saved_or_throwaway(keychain, url)?,
+        };
+        request.check_group_hooks(&step2.report)?;
+        let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
+        let group_hooks = request.group_hooks.clone();
+        let run = self.start(&step2.session.client)?;
+        let (client, report, selection) = (
+            run.client.clone(),
+            step2.report.clone(),
+            request.selection(),
+        );
+        let (done, spec) = unsend(move || async move {
+            let projects = selection.pick(&report);
+            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
+            let done = groups::plan_run(
+                &client,
+                &report,
+                &projects,
+                &asked,
+                &spec,
+                &fingerprints,
+                &progress,
+            )
+            .await;
+            (done, spec)
+        })
+        .await;
+        let cancelled = run.client.cancellation().is_cancelled();
+        self.remember(step2, &spec, &done.projects);
+        Ok(RunReport {
+            summary: Summary::of(&done.projects),
+            outcomes: done.projects,
+            groups: done.groups,
+            cancelled,
+            resumed: 0,
+        })
+    }
+
+    /// Creates or fixes the hooks where the token may, with the saved secret. An interrupted
+    /// apply (cancelled, or the app closed) continues from its journal in the data directory.
+    pub async fn apply(
+        &self,
+        step2: &Step2,
+        keychain: &Keychain,
+        request: &HookRequest,
+        prune_duplicates: bool,
+        progress: impl Fn(RunProgress<ProjectOutcome>) + Send + Sync + 'static,
+    ) -> Result<RunReport, CommandError> {
+        let url = step2.session.client.url();
+        let spec = HookSpec {
+            url: request.event_url()?,
+            triggers: request.triggers(),
+            secret: secret::required(keychain, url)?,
+        };
+        let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
+        let journal = Journal::open(&self.data_dir, url.as_str(), &spec).map_err(|e| {
+            local_state(format!(
+                "cannot open the apply journal in {}: {e}",
+                self.data_dir.display()
+            ))
+        })?;
+        request.check_group_hooks(&step2.report)?;
+        let resumed = journal.resumed();
+        let group_hooks = request.group_hooks.clone();
+        let run = self.start(&step2.session.client)?;
+        let (client, report, selection) = (
+            run.client.clone(),
+            step2.report.clone(),
+            request.selection(),
+        );
+        let (done, spec, journal) = unsend(move || async move {
+            let projects = selection.pick(&report);
+            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
+            let done = groups::apply_run(
+                &client,
+                &report,
+                &projects,
+                &asked,
+                &spec,
+                &fingerprints,
+                prune_duplicates,
+                Some(&journal),
+                &progress,
+            )
+            .await;
+            (done, spec, journal)
+        })
+        .await;
+        let outcomes = done.projects;
+        let cancelled = outcomes
+            .iter()
+            .any(|o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"));
+        if !cancelled {
+            journal
+                .finish()
+                .map_err(|e| local_state(format!("cannot remove the apply journal: {e}")))?;
+        }
+        self.remember(step2, &spec, &outcomes);
+        Ok(RunReport {
+            summary: Summary::of(&outcomes),
+            outcomes,
+            groups: done.groups,
+            cancelled,
+            resumed,
+        })
+    }
+
+    /// Re-reads every selected project's hooks and checks them; with `test_delivery` and the
+    /// `api` scope, also asks GitLab to send a test event to each correct hook.
+    pub async fn verify(
+        &self,
+        step2: &Step2,
+        keychain: &Keychain,
+        request: &HookRequest,
+        test_delivery: bool,
+        progress: impl Fn(RunProgress<ProjectCheck>) + Send + Sync + 'static,
+    ) -> Result<VerifyReport, CommandError> {
+        let spec = HookSpec {
+            url: request.event_url()?,
+            triggers: request.triggers(),
+            secret: secret::saved_or_throwaway(keychain, step2.session.client.url())?,
+        };
+        request.check_group_hooks(&step2.report)?;
+        let test_deliveries = test_delivery && step2.report.mode == Mode::Automatic;
+        let group_hooks = request.group_hooks.clone();
+        let run = self.start(&step2.session.client)?;
+        let (client, report, selection) = (
+            run.client.clone(),
+            step2.report.clone(),
+            request.selection(),
+        );
+        let (checks, groups, groups_not_ok) = unsend(move || async move {
+            let projects = selection.pick(&report);
+            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
+            let verified =
+                groups::verify_run(&client, &report, &projects, &asked, &spec, &progress).await;
+            let groups_not_ok = verified.groups_not_ok(&asked);
+            let mut checks = verified.projects;
+            if test_deliveries && !client.cancellation().is_cancelled() {
+                webhooks::test_deliveries(&client, &mut checks, &progress).await;
+            }
+            (checks, verified.groups, groups_not_ok)
+        })
+        .await;
+        Ok(VerifyReport {
+            ok: checks.iter().filter(|c| c.check == Check::Ok).count(),
+            cancelled: run.client.cancellation().is_cancelled(),
+            groups,
+            groups_not_ok,
+            checks,
+            test_deliveries,
+        })
+    }
+
+    /// The manual instructions of this session's last plan or apply, with the saved secret
+    /// (or a placeholder when `with_secret` is false or none is saved).
+    pub fn instructions(
+        &self,
+        step2: &Step2,
+        keychain: &Keychain,
+        format: instructions::Format,
+        with_secret: bool,
+    ) -> Result<Instructions, CommandError> {
+        let saved = if with_secret {
+            secret::saved(keychain, step2.session.client.url())?
+        } else {
+            None
+        };
+        let runs = self.lock();
+        let last = runs
+            .last
+            .as_ref()
+            .filter(|l| l.generation == step2.generation)
+            .ok_or_else(|| CommandError {
+                code: "no_plan",
+                message: "nothing to export yet: run Check or Apply first, so the wizard knows which projects need a person"
+                    .to_owned(),
+            })?;
+        let manual = instructions::manual(&last.outcomes);
+        let spec = HookSpec {
+            url: last.url.clone(),
+            triggers: last.triggers,
+            secret: saved.clone().unwrap_or_else(webhooks::generate_secret),
+        };
+        Ok(Instructions {
+            text: instructions::render(format, &manual, &spec, saved.is_some()),
+            projects: manual.len(),
+        })
+    }
+}
+
+/// Runs a core run to completion on a blocking thread of the current runtime. The core's runs
+/// borrow inside `buffer_unordered` streams in a way the compiler cannot prove `Send`
+/// (rust-lang/rust#102211), which a command's future must be; on that thread they need not be.
+async fn unsend<T, F>(work: impl FnOnce() -> F + Send + 'static) -> T
+where
+    F: Future<Output = T>,
+    T: Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(work()))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+fn local(e: webhooks::fingerprints::FingerprintError) -> CommandError {
+    local_state(e.to_string())
+}
+
+fn local_state(message: String) -> CommandError {
+    gitlab_onboard::Error::LocalState(message).into()
+}

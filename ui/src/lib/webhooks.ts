@@ -1,0 +1,121 @@
+// Words and selections for the Webhooks screen; kept apart from the screen so they can be
+// tested alone.
+import type { HookAction, HookCheck, HookSummary, ProjectAccess, TokenReport } from './types';
+
+/** An outcome filter value: an action, or projects no run has reached yet. */
+export type OutcomeFilter = 'all' | HookAction['action'] | 'none';
+
+/** Outcome filter choices, in the order the menu shows them. */
+export const OUTCOME_FILTERS: { value: OutcomeFilter; label: string }[] = [
+  { value: 'all', label: 'All outcomes' },
+  { value: 'create', label: 'Create' },
+  { value: 'update', label: 'Update' },
+  { value: 'unchanged', label: 'Unchanged' },
+  { value: 'covered', label: 'Covered by a group hook' },
+  { value: 'manual', label: 'Manual' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'none', label: 'Not checked yet' },
+];
+
+/** A short label for an outcome. */
+export function outcomeLabel(action: HookAction['action']): string {
+  return OUTCOME_FILTERS.find((f) => f.value === action)?.label ?? action;
+}
+
+/** Why, for an outcome that has a reason ("" otherwise). */
+export function outcomeDetail(action: HookAction): string {
+  switch (action.action) {
+    case 'update':
+      return action.reasons.join(', ');
+    case 'covered':
+      return `the group ${action.group} has the crawler's hook`;
+    case 'manual':
+      return action.reason;
+    case 'failed':
+      return action.message;
+    default:
+      return '';
+  }
+}
+
+/** A short label for a verification. */
+export function checkLabel(status: HookCheck['status']): string {
+  switch (status) {
+    case 'ok':
+      return 'OK';
+    case 'missing':
+      return 'Missing';
+    case 'wrong':
+      return 'Wrong';
+    case 'unknown':
+      return 'Unknown';
+    case 'failed':
+      return 'Failed';
+  }
+}
+
+/** Why, for a verification that is not OK ("" when it is). */
+export function checkDetail(check: HookCheck): string {
+  switch (check.status) {
+    case 'missing':
+      return "no hook with the crawler's URL";
+    case 'wrong':
+      return check.reasons.join(', ');
+    case 'unknown':
+      return check.reason;
+    case 'failed':
+      return check.message;
+    default:
+      return '';
+  }
+}
+
+/** Whether a project is in `group` or below it; every project when `group` is "". */
+export function inGroup(project: ProjectAccess, group: string): boolean {
+  const path = project.namespace.full_path;
+  return group === '' || path === group || path.startsWith(`${group}/`);
+}
+
+/** The projects a run covers: not archived, in the group (as the core's `Selection` picks). */
+export function selectedProjects(report: TokenReport, group: string): ProjectAccess[] {
+  return report.projects.filter((p) => !p.archived && inGroup(p, group));
+}
+
+/** Every group holding a non-archived project, with its ancestors, sorted. */
+export function groupOptions(report: TokenReport): string[] {
+  const groups = new Set<string>();
+  for (const p of report.projects) {
+    if (p.archived || p.namespace.kind !== 'group') continue;
+    const parts = p.namespace.full_path.split('/');
+    for (let i = 1; i <= parts.length; i++) groups.add(parts.slice(0, i).join('/'));
+  }
+  return [...groups].sort();
+}
+
+/** The hook's triggers as GitLab's settings page names them. */
+export function triggerLabels(tagPush: boolean, confidential: boolean): string[] {
+  return [
+    'Push events',
+    ...(tagPush ? ['Tag push events'] : []),
+    'Issues events',
+    ...(confidential ? ['Confidential issues events'] : []),
+    'Merge request events',
+    'Comments',
+    ...(confidential ? ['Confidential comments'] : []),
+    'Wiki page events',
+  ];
+}
+
+/** "40 projects: 12 create, …" for a run's summary line. */
+export function summaryText(s: HookSummary): string {
+  const parts = [
+    `${s.create} create`,
+    `${s.update} update`,
+    `${s.unchanged} unchanged`,
+    ...(s.covered ? [`${s.covered} covered by a group hook`] : []),
+    `${s.manual} manual`,
+    `${s.failed} failed`,
+  ];
+  const dups = s.duplicates > 0 ? `; ${s.duplicates} duplicate hook${s.duplicates === 1 ? '' : 's'}` : '';
+  return `${s.total} project${s.total === 1 ? '' : 's'}: ${parts.join(', ')}${dups}`;
+}
