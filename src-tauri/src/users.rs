@@ -108,15 +108,9 @@ impl BuildRequest {
     }
 }
 
-/// The export's error (`file:line: message`), naming the screen's fields instead of the CLI's.
+/// The export's error (`file:line: message`).
 fn idp_error(e: idp::IdpError) -> CommandError {
-    CommandError {
-        code: "idp_file",
-        message: e
-            .to_string()
-            .replace("--idp-username-column", "the Username column field")
-            .replace("--idp-email-column", "the Email column field"),
-    }
+    gitlab_onboard::Error::Idp(e).into()
 }
 
 fn no_mapping() -> CommandError {
@@ -572,10 +566,7 @@ mod tests {
         let no_email = f.file("users.csv", "login,phone\nkim,123\n");
         let err = f.build(json!({ "idp_path": no_email })).unwrap_err();
         let message = err["message"].as_str().unwrap();
-        assert!(
-            message.contains("the Email column field") && !message.contains("--"),
-            "{err}"
-        );
+        assert!(message.contains("Email column in the window"), "{err}");
         let err = f
             .build(json!({ "email_domain": "not a domain" }))
             .unwrap_err();

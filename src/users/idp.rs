@@ -136,7 +136,7 @@ impl Directory {
                 err(
                     Some(1),
                     format!(
-                        "no email column found (columns: {}): name it with --idp-email-column",
+                        "no email column found (columns: {}): name the column that holds the email (--idp-email-column, or Email column in the window)",
                         headers.iter().collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -144,7 +144,7 @@ impl Directory {
         let login_col = find(&columns.username, USERNAME_COLUMNS, &[])?;
         let name_col = find(&None, NAME_COLUMNS, &[])?;
         if login_col.is_none() && name_col.is_none() {
-            return Err(err(Some(1), "no username or display-name column to join on: name one with --idp-username-column".into()));
+            return Err(err(Some(1), "no username or display-name column to join on: name the column that holds the username (--idp-username-column, or Username column in the window)".into()));
         }
 
         let mut dir = Directory::default();

@@ -239,7 +239,7 @@ pub async fn build(
     if wanted.len() > limit {
         mapping.warnings.push(format!(
             "Public emails were not looked up for {} users: that is more than {limit} look-ups (GitLab allows 300 per \
-             10 minutes). Raise the limit (--public-lookups) to look them up anyway, or give an identity-provider export.",
+             10 minutes). Give an identity-provider export or a domain, or raise the limit with the CLI (--public-lookups).",
             wanted.len()
         ));
     } else if !wanted.is_empty() {
