@@ -169,6 +169,17 @@ impl Directory {
                     ),
                 ));
             }
+            let joined = [Some(email_col), login_col, name_col];
+            if joined
+                .iter()
+                .flatten()
+                .any(|&c| record.get(c).is_some_and(|f| f.contains(['\n', '\r'])))
+            {
+                return Err(err(
+                    Some(line),
+                    "a quoted field here runs over several lines (a quote left open?): check the quoting on this line".into(),
+                ));
+            }
             let email = record.get(email_col).unwrap_or_default().trim().to_owned();
             if email.is_empty() {
                 continue;
@@ -405,6 +416,22 @@ mod tests {
             d.conflicts[0]
         );
         assert!(d.email_for("lee", "", true).is_some());
+    }
+
+    #[test]
+    fn a_very_large_export_is_read_whole_and_a_bad_line_deep_in_it_is_named() {
+        let mut text = String::from("login,email\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("user{i},user{i}@corp.example\n"));
+        }
+        let d = parse(text.as_bytes()).unwrap();
+        assert_eq!(d.len(), 200_000);
+        assert_eq!(d.email_for("user199999", "", true).unwrap().line, 200_001);
+        text.push_str("broken,\"unclosed@corp.example,x\n");
+        text.push_str("late,late@corp.example,extra\n");
+        let e = parse(text.as_bytes()).unwrap_err();
+        assert_eq!(e.line, Some(200_002), "{e}");
+        assert!(e.message.contains("quote left open"), "{e}");
     }
 
     #[test]
