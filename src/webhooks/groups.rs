@@ -153,12 +153,8 @@ pub async fn plan(
     fingerprints: &Fingerprints,
 ) -> Vec<GroupHook> {
     let instance = client.url().to_string();
-    let mut out = Vec::with_capacity(groups.len());
-    for g in groups {
-        let known = |hook: u64| fingerprints.matches(&instance, g.id, hook, &spec.secret);
-        out.push(inspect(client, report, g, selected, spec, known).await);
-    }
-    out
+    let known = |group: u64, hook: u64| fingerprints.matches(&instance, group, hook, &spec.secret);
+    inspect_all(client, report, groups, selected, spec, &known).await
 }
 
 /// Re-reads each group's plan and hooks: `Unchanged` is a correct hook, `Create` a missing
@@ -171,9 +167,22 @@ pub async fn verify(
     selected: &[&ProjectAccess],
     spec: &HookSpec,
 ) -> Vec<GroupHook> {
+    inspect_all(client, report, groups, selected, spec, &|_, _| true).await
+}
+
+/// [`inspect`] for each group in turn; `known(group, hook)` says whether this tool set that
+/// hook with the current secret.
+async fn inspect_all(
+    client: &Client,
+    report: &TokenReport,
+    groups: &[&GroupAccess],
+    selected: &[&ProjectAccess],
+    spec: &HookSpec,
+    known: &(dyn Fn(u64, u64) -> bool + Sync),
+) -> Vec<GroupHook> {
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        out.push(inspect(client, report, g, selected, spec, |_| true).await);
+        out.push(inspect(client, report, g, selected, spec, |hook| known(g.id, hook)).await);
     }
     out
 }
