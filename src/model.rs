@@ -278,7 +278,7 @@ mod tests {
 
     fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
         let path = format!(
-            "{}/../shared/gitlab/fixtures/{name}",
+            "{}/tests/fixtures/gitlab/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -1,4 +1,4 @@
-//! JSON entities with GitLab's field names and types (see `shared/gitlab/fixtures`). URLs are
+//! JSON entities with GitLab's field names and types (see `tests/fixtures/gitlab`). URLs are
 //! absolute on the simulator's own base URL.
 
 use crate::model::{Group, Hook, HookOwner, Id, Member, Owner, Project, Token, User, UserKind};

@@ -1,6 +1,6 @@
 //! The simulator's responses have the field names and JSON types of GitLab's documented
-//! examples (`shared/gitlab/fixtures/*.json`), and its error bodies equal the derived ones
-//! (`shared/gitlab/fixtures/derived-from-source/`).
+//! examples (`tests/fixtures/gitlab/*.json`), and its error bodies equal the derived ones
+//! (`tests/fixtures/gitlab/derived-from-source/`).
 //!
 //! Shape rule: every field of the fixture is present with the same JSON type, recursively.
 //! Arrays: every element of the sim's array against the fixture's elements merged (fields of
@@ -31,7 +31,7 @@ fn fixtures_dir() -> PathBuf {
     std::env::var_os("GITLAB_FIXTURES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/gitlab/fixtures")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gitlab")
         })
 }
 
@@ -39,7 +39,7 @@ fn fixture(name: &str) -> Value {
     let path = fixtures_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "fixture {} not readable ({e}); set GITLAB_FIXTURES_DIR to shared/gitlab/fixtures",
+            "fixture {} not readable ({e}); set GITLAB_FIXTURES_DIR to a copy of GitLab's documented examples",
             path.display()
         )
     });
