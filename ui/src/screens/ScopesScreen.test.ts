@@ -71,6 +71,7 @@ describe('Scopes screen', () => {
     expect(root.textContent).toContain('read_repository');
     expect(byTestId(root, 'warnings').textContent).toContain('in 6 days');
     expect(byTestId(root, 'no-projects').textContent).toContain('@crawler-admin');
+    expect(byTestId<HTMLButtonElement>(root, 'continue-webhooks').disabled).toBe(true);
   });
 
   it("shows the core's error", async () => {
