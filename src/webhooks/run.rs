@@ -320,11 +320,19 @@ where
     let total = projects.len();
     let width = client.concurrency();
     let mut done = 0;
-    let mut results: Vec<(usize, T)> = futures::stream::iter(projects.iter().enumerate())
+    // The futures are made up front (they do nothing until polled): a stream `map` closure
+    // here would make the run's future one the compiler cannot prove `Send`
+    // (rust-lang/rust#102211), and the desktop's commands need `Send`.
+    let runs: Vec<_> = projects
+        .iter()
+        .copied()
+        .enumerate()
         .map(|(i, p)| {
             let fut = work(p);
             async move { (i, fut.await) }
         })
+        .collect();
+    let mut results: Vec<(usize, T)> = futures::stream::iter(runs)
         .buffer_unordered(width)
         .inspect(|(_, item)| {
             done += 1;
@@ -515,15 +523,15 @@ pub async fn test_deliveries(
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) {
     let total = checks.len();
-    let results: Vec<(usize, String)> = futures::stream::iter(checks.iter().enumerate())
-        .filter_map(|(i, c)| async move {
-            // A project under a group hook has no project hook of ours to test.
-            (c.check == Check::Ok && c.covered_by.is_none()).then_some((
-                i,
-                c.project_id,
-                c.hook_id?,
-            ))
-        })
+    // Targets are collected first: see `each` on `Send`. A project under a group hook has no
+    // project hook of ours to test.
+    let targets: Vec<(usize, u64, u64)> = checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.check == Check::Ok && c.covered_by.is_none())
+        .filter_map(|(i, c)| Some((i, c.project_id, c.hook_id?)))
+        .collect();
+    let results: Vec<(usize, String)> = futures::stream::iter(targets)
         .map(|(i, project, hook)| async move {
             let result = match test_delivery(client, project, hook).await {
                 Ok(()) => "delivered: the receiver answered 2xx".to_owned(),
@@ -567,5 +575,65 @@ pub(super) fn failed(e: &ApiError, gitlab_com: bool) -> Action {
     Action::Failed {
         message,
         code: e.code().into(),
+    }
+}
+
+/// The runs' futures must stay `Send`: the desktop's commands await them. This fails to
+/// compile, not to run, when one stops being.
+#[cfg(test)]
+mod send_check {
+    use super::*;
+    fn assert_send<T: Send>(_: T) {}
+    #[allow(dead_code)] // never called: compiling it is the check
+    fn runs_are_send(
+        client: &Client,
+        report: &TokenReport,
+        projects: &[&ProjectAccess],
+        spec: &HookSpec,
+        f: &Fingerprints,
+        m: &Mutex<Fingerprints>,
+    ) {
+        assert_send(plan(client, report, projects, spec, f, &|_| {}));
+        assert_send(apply_resumable(
+            client,
+            report,
+            projects,
+            spec,
+            m,
+            false,
+            None,
+            &|_| {},
+        ));
+        assert_send(verify(client, projects, spec, &|_| {}));
+        let mut checks = Vec::new();
+        assert_send(test_deliveries(client, &mut checks, &|_| {}));
+        assert_send(super::super::groups::plan_run(
+            client,
+            report,
+            projects,
+            &[],
+            spec,
+            m,
+            &|_| {},
+        ));
+        assert_send(super::super::groups::apply_run(
+            client,
+            report,
+            projects,
+            &[],
+            spec,
+            m,
+            false,
+            None,
+            &|_| {},
+        ));
+        assert_send(super::super::groups::verify_run(
+            client,
+            report,
+            projects,
+            &[],
+            spec,
+            &|_| {},
+        ));
     }
 }

@@ -235,7 +235,7 @@ impl WebhookState {
             step2.report.clone(),
             request.selection(),
         );
-        let (done, spec) = unsend(move || async move {
+        let (done, spec) = async move {
             let projects = selection.pick(&report);
             let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
             let done = groups::plan_run(
@@ -249,7 +249,7 @@ impl WebhookState {
             )
             .await;
             (done, spec)
-        })
+        }
         .await;
         let cancelled = run.client.cancellation().is_cancelled();
         self.remember(step2, &spec, &done.projects);
@@ -294,7 +294,7 @@ impl WebhookState {
             step2.report.clone(),
             request.selection(),
         );
-        let (done, spec, journal) = unsend(move || async move {
+        let (done, spec, journal) = async move {
             let projects = selection.pick(&report);
             let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
             let done = groups::apply_run(
@@ -310,7 +310,7 @@ impl WebhookState {
             )
             .await;
             (done, spec, journal)
-        })
+        }
         .await;
         let outcomes = done.projects;
         let cancelled = outcomes
@@ -355,7 +355,7 @@ impl WebhookState {
             step2.report.clone(),
             request.selection(),
         );
-        let (checks, groups, groups_not_ok) = unsend(move || async move {
+        let (checks, groups, groups_not_ok) = async move {
             let projects = selection.pick(&report);
             let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
             let verified =
@@ -366,7 +366,7 @@ impl WebhookState {
                 webhooks::test_deliveries(&client, &mut checks, &progress).await;
             }
             (checks, verified.groups, groups_not_ok)
-        })
+        }
         .await;
         Ok(VerifyReport {
             ok: checks.iter().filter(|c| c.check == Check::Ok).count(),
@@ -413,20 +413,6 @@ impl WebhookState {
             projects: manual.len(),
         })
     }
-}
-
-/// Runs a core run to completion on a blocking thread of the current runtime. The core's runs
-/// borrow inside `buffer_unordered` streams in a way the compiler cannot prove `Send`
-/// (rust-lang/rust#102211), which a command's future must be; on that thread they need not be.
-async fn unsend<T, F>(work: impl FnOnce() -> F + Send + 'static) -> T
-where
-    F: Future<Output = T>,
-    T: Send + 'static,
-{
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(work()))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 fn local(e: webhooks::fingerprints::FingerprintError) -> CommandError {
