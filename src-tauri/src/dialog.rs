@@ -50,9 +50,9 @@ pub async fn open_file<R: Runtime>(
     ask(window, move |d| d.pick_file(), builder).await
 }
 
-/// Asks where to save `file_name`; `None` when the admin dismissed the dialog. The dialog
-/// itself does not ask before replacing a file here: the command that writes does, in the
-/// window, so the question is the same whichever way the path was chosen.
+/// Asks where to save `file_name`; `None` when the admin dismissed the dialog. GTK's dialog
+/// confirms replacing a file itself (rfd turns that on); the mapping's Save also asks in the
+/// window, so the question stands however the path was chosen (the test hook included).
 pub async fn save_file<R: Runtime>(
     window: &WebviewWindow<R>,
     dialog: &Dialog,
