@@ -6,7 +6,7 @@ import { APP_INFO, report } from './test/fixtures';
 
 afterEach(() => clearMocks());
 
-it('goes Token → Scopes and back, with the later steps locked until then', async () => {
+it('goes Token → Scopes → Webhooks and back, keeping what was typed, with the later steps locked until then', async () => {
   mockIPC((cmd) => {
     switch (cmd) {
       case 'app_info':
@@ -38,7 +38,16 @@ it('goes Token → Scopes and back, with the later steps locked until then', asy
   click(byTestId(root, 'continue-webhooks'));
   await waitFor(() => byTestId(root, 'webhooks'));
   expect(byTestId(root, 'webhooks-mode').dataset.mode).toBe('automatic');
+  type(byTestId(root, 'event-url'), 'https://crawler.example.com/events');
   click(byTestId(root, 'back'));
+  await waitFor(() => byTestId(root, 'report'));
+  expect(byTestId(root, 'webhooks-step').hidden).toBe(true);
+  click(byTestId(root, 'continue-webhooks'));
+  await waitFor(() => expect(byTestId(root, 'webhooks-step').hidden).toBe(false));
+  expect(byTestId<HTMLInputElement>(root, 'event-url').value).toBe(
+    'https://crawler.example.com/events',
+  );
+  click(byTestId(root, 'step-scopes'));
   await waitFor(() => byTestId(root, 'report'));
 
   click(byTestId(root, 'step-token'));
