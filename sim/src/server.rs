@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,7 +62,7 @@ pub(crate) struct Shared {
     pub(crate) world: Mutex<World>,
     pub(crate) knobs: Mutex<Knobs>,
     pub(crate) base: String,
-    requests: Mutex<Vec<RequestRecord>>,
+    requests: Mutex<VecDeque<RequestRecord>>,
     limiter: Mutex<FixedWindow<Id>>,
     pub(crate) hook_tests: Mutex<FixedWindow<(HookOwner, Id)>>,
     /// Member lists by (source, inherited?), valid for one membership generation.
@@ -111,7 +111,7 @@ impl Simulator {
             world: Mutex::new(world),
             knobs: Mutex::new(Knobs::default()),
             base: format!("http://{host}:{}", local.port()),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
             limiter: Mutex::new(FixedWindow::default()),
             hook_tests: Mutex::new(FixedWindow::default()),
             members_cache: Mutex::new(HashMap::new()),
@@ -159,9 +159,10 @@ impl Simulator {
         lock(&self.shared.knobs).clone()
     }
 
-    /// Every request served so far, in the order they completed.
+    /// The requests served so far (the last [`REQUEST_LOG`] of them), in the order they
+    /// completed.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.requests).clone()
+        lock(&self.shared.requests).iter().cloned().collect()
     }
 
     /// Forgets the requests served so far (e.g. between benchmark rounds).
@@ -257,12 +258,53 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
         }
         r
     };
-    lock(&shared.requests).push(RequestRecord {
+    let record = RequestRecord {
         method,
         path,
         status: response.status().as_u16(),
         throttled,
         at,
-    });
+    };
+    remember(&mut lock(&shared.requests), record, REQUEST_LOG);
     response
+}
+
+/// How many requests the log keeps: a long demo session must not grow it without bound.
+pub const REQUEST_LOG: usize = 100_000;
+
+/// Appends to the log, dropping the oldest records beyond `cap`.
+fn remember(log: &mut VecDeque<RequestRecord>, record: RequestRecord, cap: usize) {
+    log.push_back(record);
+    while log.len() > cap {
+        log.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_keeps_the_newest_records_up_to_its_cap() {
+        let mut log = VecDeque::new();
+        for n in 0..5u16 {
+            let record = RequestRecord {
+                method: "GET".into(),
+                path: format!("/api/v4/projects?page={n}"),
+                status: 200,
+                throttled: false,
+                at: Instant::now(),
+            };
+            remember(&mut log, record, 3);
+        }
+        let paths: Vec<&str> = log.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/api/v4/projects?page=2",
+                "/api/v4/projects?page=3",
+                "/api/v4/projects?page=4"
+            ]
+        );
+    }
 }
