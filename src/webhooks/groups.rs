@@ -310,24 +310,55 @@ impl GroupedCheck {
     }
 }
 
-/// Projects with their place in the selection.
-type Placed<'a> = Vec<(usize, &'a ProjectAccess)>;
-
-/// Splits the selection into the projects under a covering group hook and the rest, keeping
-/// each one's place.
-fn split<'a>(projects: &[&'a ProjectAccess], covering: &[&GroupHook]) -> (Placed<'a>, Placed<'a>) {
-    projects
-        .iter()
-        .copied()
-        .enumerate()
-        .partition(|(_, p)| covering.iter().any(|h| h.covers(p)))
+/// The selection split into the projects under a covering group hook and the rest, each
+/// remembering its place so the two halves' results can be put back in order.
+struct Split<'a, 'h> {
+    covering: Vec<&'h GroupHook>,
+    covered: Vec<(usize, &'a ProjectAccess)>,
+    rest: Vec<(usize, &'a ProjectAccess)>,
 }
 
-/// Results of the two halves back in the selection's order.
-fn merge<T>(covered: Vec<(usize, T)>, rest: Vec<(usize, T)>) -> Vec<T> {
-    let mut all: Vec<(usize, T)> = covered.into_iter().chain(rest).collect();
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, t)| t).collect()
+impl<'a, 'h> Split<'a, 'h> {
+    fn new(projects: &[&'a ProjectAccess], covering: Vec<&'h GroupHook>) -> Self {
+        let (covered, rest) = projects
+            .iter()
+            .copied()
+            .enumerate()
+            .partition(|(_, p)| covering.iter().any(|h| h.covers(p)));
+        Self {
+            covering,
+            covered,
+            rest,
+        }
+    }
+
+    /// The group hook that covers `p`.
+    fn hook_of(&self, p: &ProjectAccess) -> Option<&'h GroupHook> {
+        self.covering.iter().copied().find(|h| h.covers(p))
+    }
+
+    /// The path of the group whose hook covers `p` (for [`super::cover`]).
+    fn group_of(&self, p: &ProjectAccess) -> String {
+        self.hook_of(p)
+            .map(|h| h.full_path.clone())
+            .unwrap_or_default()
+    }
+
+    fn covered(&self) -> Vec<&'a ProjectAccess> {
+        self.covered.iter().map(|(_, p)| *p).collect()
+    }
+
+    fn rest(&self) -> Vec<&'a ProjectAccess> {
+        self.rest.iter().map(|(_, p)| *p).collect()
+    }
+
+    /// The two halves' results (each in its half's order) back in the selection's order.
+    fn merge<T>(&self, covered: Vec<T>, rest: Vec<T>) -> Vec<T> {
+        let places = self.covered.iter().chain(&self.rest).map(|(i, _)| *i);
+        let mut all: Vec<(usize, T)> = places.zip(covered.into_iter().chain(rest)).collect();
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, t)| t).collect()
+    }
 }
 
 /// Progress over both halves as one run.
@@ -443,20 +474,14 @@ async fn finish(
                     && matches!(h.action, Action::Create | Action::Update { .. }))
         })
         .collect();
-    let (covered, rest) = split(projects, &covering);
+    let split = Split::new(projects, covering);
     let total = projects.len();
-    let group_of = |p: &ProjectAccess| {
-        covering
-            .iter()
-            .find(|h| h.covers(p))
-            .map(|h| h.full_path.clone())
-            .unwrap_or_default()
-    };
-    let covered_projects: Vec<&ProjectAccess> = covered.iter().map(|(_, p)| *p).collect();
+    let group_of = |p: &ProjectAccess| split.group_of(p);
+    let covered = split.covered();
     let first = offset(progress, 0, total);
     let covered_out = super::cover(
         client,
-        &covered_projects,
+        &covered,
         &group_of,
         spec,
         fingerprints,
@@ -464,14 +489,14 @@ async fn finish(
         &first,
     )
     .await;
-    let rest_projects: Vec<&ProjectAccess> = rest.iter().map(|(_, p)| *p).collect();
+    let rest = split.rest();
     let then = offset(progress, covered.len(), total);
     let rest_out = match apply {
         Some((prune, journal)) => {
             super::apply_resumable(
                 client,
                 report,
-                &rest_projects,
+                &rest,
                 spec,
                 fingerprints,
                 prune,
@@ -482,14 +507,11 @@ async fn finish(
         }
         None => {
             let known = fingerprints.lock().expect("fingerprints lock").snapshot();
-            super::plan(client, report, &rest_projects, spec, &known, &then).await
+            super::plan(client, report, &rest, spec, &known, &then).await
         }
     };
-    let place = |part: &[(usize, &ProjectAccess)], out: Vec<ProjectOutcome>| {
-        part.iter().map(|(i, _)| *i).zip(out).collect::<Vec<_>>()
-    };
     GroupedRun {
-        projects: merge(place(&covered, covered_out), place(&rest, rest_out)),
+        projects: split.merge(covered_out, rest_out),
         groups,
     }
 }
@@ -513,42 +535,29 @@ pub async fn verify_run(
         spec,
     )
     .await;
-    let covering: Vec<&GroupHook> = groups.iter().filter(|h| h.in_place()).collect();
-    let (covered, rest) = split(projects, &covering);
+    let split = Split::new(projects, groups.iter().filter(|h| h.in_place()).collect());
     let total = projects.len();
-    let covered_projects: Vec<&ProjectAccess> = covered.iter().map(|(_, p)| *p).collect();
-    let group_of = |p: &ProjectAccess| {
-        covering
-            .iter()
-            .find(|h| h.covers(p))
-            .map(|h| h.full_path.clone())
-            .unwrap_or_default()
-    };
+    let covered = split.covered();
     let unused = Mutex::new(Fingerprints::in_memory());
-    let outcomes = super::cover(
-        client,
-        &covered_projects,
-        &group_of,
-        spec,
-        &unused,
-        false,
-        &|_| {},
-    )
-    .await;
-    let mut done = 0;
-    let covered_checks: Vec<ProjectCheck> = outcomes
-        .into_iter()
-        .map(|o| {
-            let hook = covered_projects
-                .iter()
-                .find(|p| p.id == o.project_id)
-                .and_then(|p| covering.iter().find(|h| h.covers(p)));
+    let group_of = |p: &ProjectAccess| split.group_of(p);
+    let outcomes = super::cover(client, &covered, &group_of, spec, &unused, false, &|_| {}).await;
+    // `cover` keeps the order of `covered`: each outcome is its project's.
+    let covered_checks: Vec<ProjectCheck> = covered
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(i, (p, o))| {
+            let hook = split.hook_of(p);
             let mut check = match hook.map(|h| &h.action) {
-                Some(Action::Update { reasons }) => Check::Wrong { reasons: reasons.clone() },
+                Some(Action::Update { reasons }) => Check::Wrong {
+                    reasons: reasons.clone(),
+                },
                 _ => Check::Ok,
             };
             if let Action::Failed { message, .. } = &o.action {
-                check = Check::Failed { message: message.clone() };
+                check = Check::Failed {
+                    message: message.clone(),
+                };
             } else if !o.duplicates.is_empty() {
                 let mut reasons = match check {
                     Check::Wrong { reasons } => reasons,
@@ -567,21 +576,18 @@ pub async fn verify_run(
                 test_delivery: None,
                 covered_by: hook.map(|h| h.full_path.clone()),
             };
-            done += 1;
-            progress(RunProgress { done, total, item: c.clone() });
+            progress(RunProgress {
+                done: i + 1,
+                total,
+                item: c.clone(),
+            });
             c
         })
         .collect();
-    let rest_projects: Vec<&ProjectAccess> = rest.iter().map(|(_, p)| *p).collect();
     let then = offset(progress, covered.len(), total);
-    let rest_checks = super::verify(client, &rest_projects, spec, &then).await;
-    let place = |part: &[(usize, &ProjectAccess)], out: Vec<ProjectCheck>| {
-        part.iter().map(|(i, _)| *i).zip(out).collect::<Vec<_>>()
-    };
-    GroupedCheck {
-        projects: merge(place(&covered, covered_checks), place(&rest, rest_checks)),
-        groups,
-    }
+    let rest_checks = super::verify(client, &split.rest(), spec, &then).await;
+    let projects = split.merge(covered_checks, rest_checks);
+    GroupedCheck { projects, groups }
 }
 
 /// One group: its plan, our hook, and the action the token and plan allow.
