@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use gitlab_onboard::Secret;
 use gitlab_onboard::client::Client;
 use gitlab_onboard::keychain::Keychain;
-use gitlab_onboard::scopes::Mode;
+use gitlab_onboard::scopes::{GroupAccess, Mode};
 use gitlab_onboard::webhooks::groups::{self, GroupHook};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome,
@@ -59,24 +60,25 @@ pub struct HookRequest {
 }
 
 impl HookRequest {
-    fn event_url(&self) -> Result<EventUrl, CommandError> {
-        EventUrl::parse(&self.event_url).map_err(|e| gitlab_onboard::Error::from(e).into())
+    /// The hook asked for, with `secret`; refuses an event URL that is not HTTPS (loopback
+    /// aside) before any request.
+    fn spec(&self, secret: Secret) -> Result<HookSpec, CommandError> {
+        Ok(HookSpec {
+            url: EventUrl::parse(&self.event_url).map_err(gitlab_onboard::Error::from)?,
+            triggers: Triggers {
+                tag_push: self.tag_push,
+                confidential_issues: self.confidential,
+                confidential_note: self.confidential,
+                ..Triggers::default()
+            },
+            secret,
+        })
     }
 
-    fn triggers(&self) -> Triggers {
-        Triggers {
-            tag_push: self.tag_push,
-            confidential_issues: self.confidential,
-            confidential_note: self.confidential,
-            ..Triggers::default()
-        }
-    }
-
-    /// Refuses a group hook on a group the token's user does not own, before any request.
-    fn check_group_hooks(&self, report: &TokenReport) -> Result<(), CommandError> {
-        groups::asked(report, &self.group_hooks)
-            .map(drop)
-            .map_err(CommandError::from)
+    /// The groups asked to carry a hook; refuses one the token's user does not own, before
+    /// any request.
+    fn asked<'r>(&self, report: &'r TokenReport) -> Result<Vec<&'r GroupAccess>, CommandError> {
+        Ok(groups::asked(report, &self.group_hooks)?)
     }
 
     fn selection(&self) -> Selection {
@@ -220,36 +222,23 @@ impl WebhookState {
         request: &HookRequest,
         progress: impl Fn(RunProgress<ProjectOutcome>) + Send + Sync + 'static,
     ) -> Result<RunReport, CommandError> {
-        let url = step2.session.client.url();
-        let spec = HookSpec {
-            url: request.event_url()?,
-            triggers: request.triggers(),
-            secret: secret::saved_or_throwaway(keychain, url)?,
-        };
-        request.check_group_hooks(&step2.report)?;
+        let spec = request.spec(secret::saved_or_throwaway(
+            keychain,
+            step2.session.client.url(),
+        )?)?;
+        let asked = request.asked(&step2.report)?;
         let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
-        let group_hooks = request.group_hooks.clone();
         let run = self.start(&step2.session.client)?;
-        let (client, report, selection) = (
-            run.client.clone(),
-            step2.report.clone(),
-            request.selection(),
-        );
-        let (done, spec) = async move {
-            let projects = selection.pick(&report);
-            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
-            let done = groups::plan_run(
-                &client,
-                &report,
-                &projects,
-                &asked,
-                &spec,
-                &fingerprints,
-                &progress,
-            )
-            .await;
-            (done, spec)
-        }
+        let projects = request.selection().pick(&step2.report);
+        let done = groups::plan_run(
+            &run.client,
+            &step2.report,
+            &projects,
+            &asked,
+            &spec,
+            &fingerprints,
+            &progress,
+        )
         .await;
         let cancelled = run.client.cancellation().is_cancelled();
         self.remember(step2, &spec, &done.projects);
@@ -273,11 +262,7 @@ impl WebhookState {
         progress: impl Fn(RunProgress<ProjectOutcome>) + Send + Sync + 'static,
     ) -> Result<RunReport, CommandError> {
         let url = step2.session.client.url();
-        let spec = HookSpec {
-            url: request.event_url()?,
-            triggers: request.triggers(),
-            secret: secret::required(keychain, url)?,
-        };
+        let spec = request.spec(secret::required(keychain, url)?)?;
         let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
         let journal = Journal::open(&self.data_dir, url.as_str(), &spec).map_err(|e| {
             local_state(format!(
@@ -285,32 +270,21 @@ impl WebhookState {
                 self.data_dir.display()
             ))
         })?;
-        request.check_group_hooks(&step2.report)?;
+        let asked = request.asked(&step2.report)?;
         let resumed = journal.resumed();
-        let group_hooks = request.group_hooks.clone();
         let run = self.start(&step2.session.client)?;
-        let (client, report, selection) = (
-            run.client.clone(),
-            step2.report.clone(),
-            request.selection(),
-        );
-        let (done, spec, journal) = async move {
-            let projects = selection.pick(&report);
-            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
-            let done = groups::apply_run(
-                &client,
-                &report,
-                &projects,
-                &asked,
-                &spec,
-                &fingerprints,
-                prune_duplicates,
-                Some(&journal),
-                &progress,
-            )
-            .await;
-            (done, spec, journal)
-        }
+        let projects = request.selection().pick(&step2.report);
+        let done = groups::apply_run(
+            &run.client,
+            &step2.report,
+            &projects,
+            &asked,
+            &spec,
+            &fingerprints,
+            prune_duplicates,
+            Some(&journal),
+            &progress,
+        )
         .await;
         let outcomes = done.projects;
         let cancelled = outcomes
@@ -341,33 +315,28 @@ impl WebhookState {
         test_delivery: bool,
         progress: impl Fn(RunProgress<ProjectCheck>) + Send + Sync + 'static,
     ) -> Result<VerifyReport, CommandError> {
-        let spec = HookSpec {
-            url: request.event_url()?,
-            triggers: request.triggers(),
-            secret: secret::saved_or_throwaway(keychain, step2.session.client.url())?,
-        };
-        request.check_group_hooks(&step2.report)?;
+        let spec = request.spec(secret::saved_or_throwaway(
+            keychain,
+            step2.session.client.url(),
+        )?)?;
+        let asked = request.asked(&step2.report)?;
         let test_deliveries = test_delivery && step2.report.mode == Mode::Automatic;
-        let group_hooks = request.group_hooks.clone();
         let run = self.start(&step2.session.client)?;
-        let (client, report, selection) = (
-            run.client.clone(),
-            step2.report.clone(),
-            request.selection(),
-        );
-        let (checks, groups, groups_not_ok) = async move {
-            let projects = selection.pick(&report);
-            let asked = groups::asked(&report, &group_hooks).unwrap_or_default();
-            let verified =
-                groups::verify_run(&client, &report, &projects, &asked, &spec, &progress).await;
-            let groups_not_ok = verified.groups_not_ok(&asked);
-            let mut checks = verified.projects;
-            if test_deliveries && !client.cancellation().is_cancelled() {
-                webhooks::test_deliveries(&client, &mut checks, &progress).await;
-            }
-            (checks, verified.groups, groups_not_ok)
-        }
+        let projects = request.selection().pick(&step2.report);
+        let verified = groups::verify_run(
+            &run.client,
+            &step2.report,
+            &projects,
+            &asked,
+            &spec,
+            &progress,
+        )
         .await;
+        let groups_not_ok = verified.groups_not_ok(&asked);
+        let (groups, mut checks) = (verified.groups, verified.projects);
+        if test_deliveries && !run.client.cancellation().is_cancelled() {
+            webhooks::test_deliveries(&run.client, &mut checks, &progress).await;
+        }
         Ok(VerifyReport {
             ok: checks.iter().filter(|c| c.check == Check::Ok).count(),
             cancelled: run.client.cancellation().is_cancelled(),
