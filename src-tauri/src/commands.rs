@@ -42,40 +42,12 @@ pub async fn detect_scopes(
 mod tests {
     use gitlab_onboard::keychain::Keychain;
     use gitlab_sim::{Simulator, World, tokens};
-    use serde_json::{Value, json};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{
-        INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-    };
-    use tauri::webview::InvokeRequest;
-    use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+    use serde_json::json;
 
+    use crate::mock_ipc::{invoke, window};
     use crate::state::KeychainChoice;
 
     use super::*;
-
-    fn window(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-        let app = crate::app(mock_builder(), state)
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        (app, window)
-    }
-
-    fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_owned(),
-        };
-        get_ipc_response(window, request).map(|body| body.deserialize().unwrap())
-    }
 
     fn in_memory() -> AppState {
         AppState::new(

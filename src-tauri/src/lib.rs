@@ -8,6 +8,8 @@ mod commands;
 pub mod demo;
 mod dialog;
 pub mod error;
+#[cfg(test)]
+mod mock_ipc;
 pub mod state;
 mod users;
 mod webhooks;

@@ -300,13 +300,10 @@ mod tests {
     use gitlab_onboard::keychain::Keychain;
     use gitlab_sim::{Simulator, World, tokens};
     use serde_json::{Value, json};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{
-        INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-    };
-    use tauri::webview::InvokeRequest;
-    use tauri::{App, WebviewWindowBuilder};
+    use tauri::App;
+    use tauri::test::MockRuntime;
 
+    use crate::mock_ipc;
     use crate::state::KeychainChoice;
 
     use super::*;
@@ -328,12 +325,7 @@ mod tests {
                 KeychainChoice::Memory(Keychain::in_memory(), "in memory".into()),
                 None,
             );
-            let app = crate::app(mock_builder(), state)
-                .build(mock_context(noop_assets()))
-                .unwrap();
-            let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-                .build()
-                .unwrap();
+            let (app, window) = mock_ipc::window(state);
             let f = Fixture {
                 sim,
                 _app: app,
@@ -356,16 +348,7 @@ mod tests {
         }
 
         fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-            let request = InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_owned(),
-            };
-            get_ipc_response(&self.window, request).map(|body| body.deserialize().unwrap())
+            mock_ipc::invoke(&self.window, cmd, args)
         }
 
         fn build(&self, request: Value) -> Result<Value, Value> {

@@ -10,16 +10,13 @@ use gitlab_onboard::scopes::HookAccess;
 use gitlab_onboard::webhooks::{Action, Check};
 use gitlab_onboard::{GitLabUrl, Secret};
 use gitlab_sim::{Knobs, Simulator, World, tokens};
-use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use serde_json::json;
+use tauri::test::MockRuntime;
+use tauri::{App, Manager, WebviewWindow};
 
 use super::runs::{HookRequest, Step2, WebhookState};
 use super::secret;
+use crate::mock_ipc::{self, invoke};
 use crate::state::{AppState, KeychainChoice};
 
 const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
@@ -432,31 +429,14 @@ async fn refused_input_is_reported_before_any_request() {
     assert!(!hooks.cancel(), "no run was left behind");
 }
 
+/// The app on the mock runtime, keeping local state in `data_dir`.
 fn window(
     state: AppState,
     data_dir: &std::path::Path,
 ) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = crate::app(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .unwrap();
+    let (app, window) = mock_ipc::window(state);
     app.manage(WebhookState::new(data_dir.to_owned()));
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
     (app, window)
-}
-
-fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_owned(),
-    };
-    get_ipc_response(window, request).map(|body| body.deserialize().unwrap())
 }
 
 #[test]
