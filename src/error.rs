@@ -136,6 +136,25 @@ pub enum ApiError {
     /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// A URL (a pagination link from GitLab's answer) leads off the instance; the token was
+    /// not sent there.
+    #[error(
+        "GitLab's answer led to {url}, which is not under {instance}/api/v4: the token was not sent there. Check that GitLab's external URL (external_url) matches the GitLab URL given ({instance})"
+    )]
+    ForeignLink {
+        /// The URL refused (shortened, control characters replaced).
+        url: String,
+        /// The instance's base URL.
+        instance: String,
+    },
+    /// A 429 asked to wait longer than the client waits (15 minutes).
+    #[error(
+        "GitLab answered a 429 with Retry-After: {asked}, a wait of more than 15 minutes: a daily or hourly limit is spent; try again later, or ask a GitLab administrator about the limit"
+    )]
+    RetryTooLong {
+        /// The `Retry-After` value, as sent (shortened).
+        asked: String,
+    },
 }
 
 impl ApiError {
@@ -158,6 +177,8 @@ impl ApiError {
             ApiError::Server { .. } => "server_error",
             ApiError::Unexpected { .. } => "unexpected_status",
             ApiError::Cancelled => "cancelled",
+            ApiError::ForeignLink { .. } => "foreign_link",
+            ApiError::RetryTooLong { .. } => "retry_too_long",
         }
     }
 }
@@ -322,6 +343,13 @@ mod tests {
                 message: "m".into(),
             },
             ApiError::Cancelled,
+            ApiError::ForeignLink {
+                url: "foo:@other-host/x".into(),
+                instance: "https://gitlab.example.com".into(),
+            },
+            ApiError::RetryTooLong {
+                asked: "86400".into(),
+            },
         ];
         let mut codes: Vec<_> = all.iter().map(ApiError::code).collect();
         for e in &all {

@@ -4,6 +4,7 @@
 //! rate-limit state ([`throttle`]), retries ([`retry`]) and pagination ([`pages`]).
 
 mod classify;
+mod origin;
 pub mod pages;
 mod retry;
 pub mod throttle;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{ApiError, Error};
 use crate::instance::GitLabUrl;
 use crate::secret::Secret;
+use origin::Origin;
 pub use pages::Page;
 pub use throttle::Stats;
 use throttle::Throttle;
@@ -65,6 +67,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     url: GitLabUrl,
+    origin: Origin,
     api_root: String,
     token: Secret,
     timeout: Duration,
@@ -118,6 +121,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 api_root: config.url.api_root(),
+                origin: Origin::of(&config.url),
                 url: config.url,
                 token: config.token,
                 timeout: config.timeout,

@@ -64,6 +64,10 @@ impl Client {
         body: Option<&B>,
     ) -> Result<Success, ApiError> {
         let inner = &self.inner;
+        // The one guard before every request that carries the token.
+        if !inner.origin.allows(&url) {
+            return Err(self.foreign(&url));
+        }
         let idempotent = method != Method::POST;
         let host = inner.url.keychain_account();
         let path = self.shown_path(&url);
@@ -117,7 +121,9 @@ impl Client {
                     if attempt >= inner.max_attempts {
                         return Err(ApiError::RateLimited { attempts: attempt });
                     }
-                    let wait = retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt));
+                    let wait = retry_after(&answer.headers)
+                        .map_err(|asked| ApiError::RetryTooLong { asked })?
+                        .unwrap_or_else(|| backoff(attempt));
                     inner.throttle.pause(wait);
                 }
                 500 | 502 | 503 | 504 if idempotent => {
