@@ -155,6 +155,26 @@ pub enum ApiError {
         /// The `Retry-After` value, as sent (shortened).
         asked: String,
     },
+    /// An answer body larger than the client reads.
+    #[error(
+        "GitLab's answer to {path} is larger than {limit_mib} MiB and was not read: check the GitLab URL and any proxy in front of GitLab"
+    )]
+    TooLarge {
+        /// The API path.
+        path: String,
+        /// The cap, in MiB.
+        limit_mib: usize,
+    },
+    /// A list that does not end: a page linking to one already read, or too many pages.
+    #[error(
+        "GitLab kept sending pages of {path} ({pages} read; a page linked back to one already read, or there were more than 10,000): stopped; check the GitLab URL and any proxy in front of GitLab"
+    )]
+    EndlessPages {
+        /// The list's API path.
+        path: String,
+        /// Pages read before stopping.
+        pages: usize,
+    },
 }
 
 impl ApiError {
@@ -179,6 +199,8 @@ impl ApiError {
             ApiError::Cancelled => "cancelled",
             ApiError::ForeignLink { .. } => "foreign_link",
             ApiError::RetryTooLong { .. } => "retry_too_long",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::EndlessPages { .. } => "endless_pages",
         }
     }
 }
@@ -349,6 +371,14 @@ mod tests {
             },
             ApiError::RetryTooLong {
                 asked: "86400".into(),
+            },
+            ApiError::TooLarge {
+                path: "/p".into(),
+                limit_mib: 32,
+            },
+            ApiError::EndlessPages {
+                path: "/p".into(),
+                pages: 10_000,
             },
         ];
         let mut codes: Vec<_> = all.iter().map(ApiError::code).collect();

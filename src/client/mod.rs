@@ -26,6 +26,9 @@ pub use pages::Page;
 pub use throttle::Stats;
 use throttle::Throttle;
 
+/// The largest answer body read (32 MiB); a larger one is [`ApiError::TooLarge`].
+pub const MAX_BODY: usize = 32 << 20;
+
 /// How to reach one GitLab instance.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {

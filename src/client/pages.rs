@@ -5,6 +5,8 @@
 //! scheme, host, port and `<prefix>/api/v4/`); anything else ends the list with
 //! [`ApiError::ForeignLink`] before the token is sent anywhere.
 
+use std::collections::HashSet;
+
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -12,6 +14,10 @@ use serde::de::DeserializeOwned;
 use super::Client;
 use super::origin::shown;
 use crate::error::ApiError;
+
+/// The most pages one list may have (a million items at 100 per page); more, or a page
+/// linking to one already read, is [`ApiError::EndlessPages`].
+pub const MAX_PAGES: usize = 10_000;
 
 /// GitLab's largest page.
 pub const PER_PAGE: &str = "100";
@@ -61,8 +67,16 @@ impl Client {
     ) -> Result<Vec<T>, ApiError> {
         let mut all = Vec::new();
         let mut url = Some(self.list_url(path, query));
+        let mut seen = HashSet::new();
         while let Some(current) = url {
+            if seen.len() >= MAX_PAGES || seen.contains(&current) {
+                return Err(ApiError::EndlessPages {
+                    path: self.shown_path(&current),
+                    pages: seen.len(),
+                });
+            }
             let page = self.page::<T>(&current).await?;
+            seen.insert(current);
             all.extend(page.items);
             on_page(all.len());
             url = page.next;

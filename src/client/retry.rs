@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::classify::{is_json, status_error, transport_error};
 use super::throttle::retry_after;
-use super::{Client, Success};
+use super::{Client, MAX_BODY, Success};
 use crate::error::ApiError;
 
 /// First backoff step; doubles per attempt up to [`MAX_BACKOFF`].
@@ -87,15 +87,27 @@ impl Client {
                 request = request.json(body);
             }
             let sent = async {
-                let response = request.send().await?;
+                let mut response = request.send().await?;
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = response.bytes().await?;
-                Ok::<_, reqwest::Error>(Success {
+                if response
+                    .content_length()
+                    .is_some_and(|n| n > MAX_BODY as u64)
+                {
+                    return Ok(None);
+                }
+                let mut body = bytes::BytesMut::new();
+                while let Some(chunk) = response.chunk().await? {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        return Ok(None);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok::<_, reqwest::Error>(Some(Success {
                     status,
                     headers,
-                    body,
-                })
+                    body: body.freeze(),
+                }))
             };
             let answer = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(ApiError::Cancelled),
@@ -103,7 +115,13 @@ impl Client {
             };
             drop(slot);
             let answer = match answer {
-                Ok(answer) => answer,
+                Ok(Some(answer)) => answer,
+                Ok(None) => {
+                    return Err(ApiError::TooLarge {
+                        path,
+                        limit_mib: MAX_BODY >> 20,
+                    });
+                }
                 Err(e) => {
                     let (error, transient) = transport_error(&e, &host, inner.timeout);
                     if transient && idempotent && attempt < inner.max_attempts {
