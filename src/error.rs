@@ -136,6 +136,45 @@ pub enum ApiError {
     /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// A URL (a pagination link from GitLab's answer) leads off the instance; the token was
+    /// not sent there.
+    #[error(
+        "GitLab's answer led to {url}, which is not under {instance}/api/v4: the token was not sent there. Check that GitLab's external URL (external_url) matches the GitLab URL given ({instance})"
+    )]
+    ForeignLink {
+        /// The URL refused (shortened, control characters replaced).
+        url: String,
+        /// The instance's base URL.
+        instance: String,
+    },
+    /// A 429 asked to wait longer than the client waits (15 minutes).
+    #[error(
+        "GitLab answered a 429 with Retry-After: {asked}, a wait of more than 15 minutes: a daily or hourly limit is spent; try again later, or ask a GitLab administrator about the limit"
+    )]
+    RetryTooLong {
+        /// The `Retry-After` value, as sent (shortened).
+        asked: String,
+    },
+    /// An answer body larger than the client reads.
+    #[error(
+        "GitLab's answer to {path} is larger than {limit_mib} MiB and was not read: check the GitLab URL and any proxy in front of GitLab"
+    )]
+    TooLarge {
+        /// The API path.
+        path: String,
+        /// The cap, in MiB.
+        limit_mib: usize,
+    },
+    /// A list that does not end: a page linking to one already read, or too many pages.
+    #[error(
+        "GitLab kept sending pages of {path} ({pages} read; a page linked back to one already read, or there were more than 10,000): stopped; check the GitLab URL and any proxy in front of GitLab"
+    )]
+    EndlessPages {
+        /// The list's API path.
+        path: String,
+        /// Pages read before stopping.
+        pages: usize,
+    },
 }
 
 impl ApiError {
@@ -158,6 +197,10 @@ impl ApiError {
             ApiError::Server { .. } => "server_error",
             ApiError::Unexpected { .. } => "unexpected_status",
             ApiError::Cancelled => "cancelled",
+            ApiError::ForeignLink { .. } => "foreign_link",
+            ApiError::RetryTooLong { .. } => "retry_too_long",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::EndlessPages { .. } => "endless_pages",
         }
     }
 }
@@ -322,6 +365,21 @@ mod tests {
                 message: "m".into(),
             },
             ApiError::Cancelled,
+            ApiError::ForeignLink {
+                url: "foo:@other-host/x".into(),
+                instance: "https://gitlab.example.com".into(),
+            },
+            ApiError::RetryTooLong {
+                asked: "86400".into(),
+            },
+            ApiError::TooLarge {
+                path: "/p".into(),
+                limit_mib: 32,
+            },
+            ApiError::EndlessPages {
+                path: "/p".into(),
+                pages: 10_000,
+            },
         ];
         let mut codes: Vec<_> = all.iter().map(ApiError::code).collect();
         for e in &all {

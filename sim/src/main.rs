@@ -44,6 +44,10 @@ struct Args {
     /// Refuse hook URLs on loopback or private hosts (422), like a default GitLab.
     #[arg(long)]
     block_local_hook_urls: bool,
+    /// Serve `Link` headers with this text in place of the simulator's base URL (e.g. another
+    /// host, to check that a client does not follow them).
+    #[arg(long)]
+    link_base: Option<String>,
 }
 
 fn parse_rate(s: &str) -> Result<RateLimit, String> {
@@ -89,6 +93,7 @@ async fn main() -> std::io::Result<()> {
         fail_every: args.fail_every,
         legacy_no_token_self: args.legacy_no_token_self,
         block_local_hook_urls: args.block_local_hook_urls,
+        link_base: args.link_base,
     });
     let tokens: serde_json::Map<String, serde_json::Value> = tokens::ALL
         .iter()

@@ -37,6 +37,11 @@ pub struct Knobs {
     /// Refuse hook URLs on loopback or private hosts with 422 `{"error":"Invalid url given"}`,
     /// as GitLab does unless an administrator allows local network requests.
     pub block_local_hook_urls: bool,
+    /// Serve `Link` headers with this text in place of the simulator's base URL
+    /// (`http://127.0.0.1:PORT`): a GitLab whose `external_url` differs from the address
+    /// used, or a hostile one pointing pages at another host (`http://other:1`,
+    /// `foo:@other/x#`). An empty string makes the links relative.
+    pub link_base: Option<String>,
 }
 
 /// One request the simulator served.
@@ -258,6 +263,10 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
         }
         r
     };
+    let mut response = response;
+    if let Some(base) = &knobs.link_base {
+        rewrite_links(&mut response, &shared.base, base);
+    }
     let record = RequestRecord {
         method,
         path,
@@ -267,6 +276,17 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
     };
     remember(&mut lock(&shared.requests), record, REQUEST_LOG);
     response
+}
+
+/// Replaces `ours` with `theirs` in the `Link` header (the [`Knobs::link_base`] knob).
+fn rewrite_links(response: &mut Response, ours: &str, theirs: &str) {
+    let Some(link) = response.headers().get(header::LINK) else {
+        return;
+    };
+    let rewritten = String::from_utf8_lossy(link.as_bytes()).replace(ours, theirs);
+    if let Ok(v) = HeaderValue::from_str(&rewritten) {
+        response.headers_mut().insert(header::LINK, v);
+    }
 }
 
 /// How many requests the log keeps: a long demo session must not grow it without bound.

@@ -4,6 +4,7 @@
 //! rate-limit state ([`throttle`]), retries ([`retry`]) and pagination ([`pages`]).
 
 mod classify;
+mod origin;
 pub mod pages;
 mod retry;
 pub mod throttle;
@@ -20,9 +21,13 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{ApiError, Error};
 use crate::instance::GitLabUrl;
 use crate::secret::Secret;
+use origin::Origin;
 pub use pages::Page;
 pub use throttle::Stats;
 use throttle::Throttle;
+
+/// The largest answer body read (32 MiB); a larger one is [`ApiError::TooLarge`].
+pub const MAX_BODY: usize = 32 << 20;
 
 /// How to reach one GitLab instance.
 #[derive(Debug, Clone)]
@@ -65,6 +70,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     url: GitLabUrl,
+    origin: Origin,
     api_root: String,
     token: Secret,
     timeout: Duration,
@@ -118,6 +124,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 api_root: config.url.api_root(),
+                origin: Origin::of(&config.url),
                 url: config.url,
                 token: config.token,
                 timeout: config.timeout,

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::classify::{is_json, status_error, transport_error};
 use super::throttle::retry_after;
-use super::{Client, Success};
+use super::{Client, MAX_BODY, Success};
 use crate::error::ApiError;
 
 /// First backoff step; doubles per attempt up to [`MAX_BACKOFF`].
@@ -64,6 +64,10 @@ impl Client {
         body: Option<&B>,
     ) -> Result<Success, ApiError> {
         let inner = &self.inner;
+        // The one guard before every request that carries the token.
+        if !inner.origin.allows(&url) {
+            return Err(self.foreign(&url));
+        }
         let idempotent = method != Method::POST;
         let host = inner.url.keychain_account();
         let path = self.shown_path(&url);
@@ -83,15 +87,27 @@ impl Client {
                 request = request.json(body);
             }
             let sent = async {
-                let response = request.send().await?;
+                let mut response = request.send().await?;
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = response.bytes().await?;
-                Ok::<_, reqwest::Error>(Success {
+                if response
+                    .content_length()
+                    .is_some_and(|n| n > MAX_BODY as u64)
+                {
+                    return Ok(None);
+                }
+                let mut body = bytes::BytesMut::new();
+                while let Some(chunk) = response.chunk().await? {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        return Ok(None);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok::<_, reqwest::Error>(Some(Success {
                     status,
                     headers,
-                    body,
-                })
+                    body: body.freeze(),
+                }))
             };
             let answer = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(ApiError::Cancelled),
@@ -99,7 +115,13 @@ impl Client {
             };
             drop(slot);
             let answer = match answer {
-                Ok(answer) => answer,
+                Ok(Some(answer)) => answer,
+                Ok(None) => {
+                    return Err(ApiError::TooLarge {
+                        path,
+                        limit_mib: MAX_BODY >> 20,
+                    });
+                }
                 Err(e) => {
                     let (error, transient) = transport_error(&e, &host, inner.timeout);
                     if transient && idempotent && attempt < inner.max_attempts {
@@ -117,7 +139,9 @@ impl Client {
                     if attempt >= inner.max_attempts {
                         return Err(ApiError::RateLimited { attempts: attempt });
                     }
-                    let wait = retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt));
+                    let wait = retry_after(&answer.headers)
+                        .map_err(|asked| ApiError::RetryTooLong { asked })?
+                        .unwrap_or_else(|| backoff(attempt));
                     inner.throttle.pause(wait);
                 }
                 500 | 502 | 503 | 504 if idempotent => {
