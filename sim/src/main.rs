@@ -44,6 +44,9 @@ struct Args {
     /// Refuse hook URLs on loopback or private hosts (422), like a default GitLab.
     #[arg(long)]
     block_local_hook_urls: bool,
+    /// Carry out every Nth write (POST/PUT/DELETE), then answer it 502 as if the answer was lost.
+    #[arg(long)]
+    lose_write_answers_every: Option<u64>,
 }
 
 fn parse_rate(s: &str) -> Result<RateLimit, String> {
@@ -89,6 +92,7 @@ async fn main() -> std::io::Result<()> {
         fail_every: args.fail_every,
         legacy_no_token_self: args.legacy_no_token_self,
         block_local_hook_urls: args.block_local_hook_urls,
+        lose_write_answers_every: args.lose_write_answers_every,
     });
     let tokens: serde_json::Map<String, serde_json::Value> = tokens::ALL
         .iter()
