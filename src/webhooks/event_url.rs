@@ -50,9 +50,11 @@ impl EventUrl {
         if url.scheme() == "http" && !is_loopback(&url) {
             return Err(EventUrlError::NotHttps(trimmed.to_owned()));
         }
+        let normalised =
+            normalise(trimmed).ok_or_else(|| EventUrlError::Invalid(trimmed.to_owned()))?;
         Ok(Self {
             original: trimmed.to_owned(),
-            normalised: normalise(trimmed).expect("parsed above"),
+            normalised,
         })
     }
 

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::reconcile::{self, Home};
-use super::run::{examine, failed};
+use super::run::{examine, failed, lock};
 use super::{
     Action, Check, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome, RunProgress,
 };
@@ -215,14 +215,7 @@ pub async fn apply(
     let instance = client.url().to_string();
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        let known = |id: u64| {
-            fingerprints.lock().expect("fingerprints lock").matches(
-                &instance,
-                g.id,
-                id,
-                &spec.secret,
-            )
-        };
+        let known = |id: u64| lock(fingerprints).matches(&instance, g.id, id, &spec.secret);
         let mut hook = inspect(client, report, g, selected, spec, known).await;
         let home = Home::Group(g.id);
         let before: Vec<u64> = hook
@@ -247,7 +240,7 @@ pub async fn apply(
                 prove(client, &mut hook, &h).await;
                 // The fingerprint marks a hook in place with the current secret: one not
                 // proved is written and tested again by the next run instead.
-                let mut store = fingerprints.lock().expect("fingerprints lock");
+                let mut store = lock(fingerprints);
                 let stored = if hook.covering {
                     store.record(&instance, g.id, h.id, &spec.secret)
                 } else {
@@ -444,7 +437,7 @@ pub async fn plan_run(
     progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
 ) -> GroupedRun {
     let groups = {
-        let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+        let known = lock(fingerprints).snapshot();
         plan(
             client,
             report,
@@ -489,7 +482,7 @@ pub async fn apply_run(
         .into_iter()
         .filter(|g| !asked.iter().any(|a| a.id == g.id))
         .collect();
-    let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+    let known = lock(fingerprints).snapshot();
     groups.extend(plan(client, report, &others, projects, spec, &known).await);
     let apply = Some((prune_duplicates, journal));
     finish(
@@ -563,7 +556,7 @@ async fn finish(
             .await
         }
         None => {
-            let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+            let known = lock(fingerprints).snapshot();
             super::plan(client, report, &rest, spec, &known, &then).await
         }
     };

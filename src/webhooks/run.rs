@@ -1,7 +1,7 @@
 //! Plan, apply and verify over many projects: bounded concurrency (the client's throttle),
 //! progress per project, cancellation through the client.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -12,6 +12,12 @@ use crate::client::Client;
 use crate::error::ApiError;
 use crate::model::{ProjectHook, Role};
 use crate::scopes::{HookAccess, Mode, ProjectAccess, TokenReport};
+
+/// Locks the fingerprints; a panic elsewhere while they were held leaves them usable (each
+/// change is written whole), so a poisoned lock is taken as it is.
+pub(super) fn lock(fingerprints: &Mutex<Fingerprints>) -> MutexGuard<'_, Fingerprints> {
+    fingerprints.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Progress of a run: after each project, its result.
 #[derive(Debug, Clone, Serialize)]
@@ -89,14 +95,7 @@ pub async fn apply_resumable(
             if let Some(done) = journal.and_then(|j| j.done(p.id)) {
                 return done.clone();
             }
-            let known = |hook: u64| {
-                fingerprints.lock().expect("fingerprints lock").matches(
-                    &instance,
-                    p.id,
-                    hook,
-                    &spec.secret,
-                )
-            };
+            let known = |hook: u64| lock(fingerprints).matches(&instance, p.id, hook, &spec.secret);
             let mut outcome = decide(client, mode, p, spec, known).await;
             let home = Home::Project(p.id);
             // Every hook with our URL before the write: one the write made is not among them.
@@ -119,12 +118,9 @@ pub async fn apply_resumable(
             match written {
                 Ok(Some(hook)) => {
                     outcome.hook_id = Some(hook.id);
-                    if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
-                        &instance,
-                        p.id,
-                        hook.id,
-                        &spec.secret,
-                    ) {
+                    if let Err(e) =
+                        lock(fingerprints).record(&instance, p.id, hook.id, &spec.secret)
+                    {
                         outcome.action = Action::Failed {
                             message: e.to_string(),
                             code: "local_state".into(),
@@ -213,10 +209,7 @@ async fn remove_hooks(
     for &hook in hooks {
         match reconcile::delete(client, Home::Project(project), hook).await {
             Ok(()) => {
-                let _ = fingerprints
-                    .lock()
-                    .expect("fingerprints lock")
-                    .forget(instance, project, hook);
+                let _ = lock(fingerprints).forget(instance, project, hook);
             }
             Err(_) => kept.push(hook),
         }
