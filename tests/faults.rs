@@ -81,7 +81,8 @@ async fn apply_under(knobs: Knobs) -> usize {
     let selected = maintained(&report);
     let fingerprints = Mutex::new(Fingerprints::in_memory());
     let s = spec();
-    sim.set_knobs(knobs);
+    sim.clear_requests();
+    sim.set_knobs(knobs.clone());
     let out = webhooks::apply(
         &session.client,
         &report,
@@ -92,7 +93,13 @@ async fn apply_under(knobs: Knobs) -> usize {
         &|_| {},
     )
     .await;
-    let lost = sim.requests().iter().filter(|r| r.status >= 500).count();
+    let log = sim.requests();
+    let lost = log.iter().filter(|r| r.status >= 500).count();
+    eprintln!(
+        "{knobs:?}\n{PROJECTS} projects: {} requests, {lost} answered 5xx, {} writes",
+        log.len(),
+        log.iter().filter(|r| r.method != "GET").count()
+    );
     let failed: Vec<_> = out
         .iter()
         .filter(|o| matches!(o.action, Action::Failed { .. }))

@@ -5,6 +5,13 @@
 //! that never fires, so the plan is read first (`GET /namespaces/:id`, shown to Owners; on a
 //! self-managed instance it reads `default` and says nothing of the licence). A project below a
 //! group hook of ours gets no project hook of its own: GitLab would deliver every event twice.
+//!
+//! A group hook never costs a project its events: only one that is correct and enabled, or
+//! was written and proved in this run, covers the projects below it ([`GroupHook::covering`]).
+//! A written hook that GitLab had disabled is re-enabled by a test delivery; where the plan
+//! cannot be read, a test delivery through the hook must reach the receiver before any
+//! project hook below it is removed. A hook not proved keeps no fingerprint, so the next run
+//! writes and tests it again.
 
 use std::sync::Mutex;
 
@@ -201,9 +208,10 @@ async fn inspect_all(
     out
 }
 
-/// Creates or updates our hook on each group where the plan and the token allow; records the
-/// secret's fingerprint as for project hooks. Projects below a group whose hook is then in
-/// place go through [`super::cover`].
+/// Creates or updates our hook on each group where the plan and the token allow, reconciling
+/// lost answers as for project hooks, and proves it (see the module's notes); records the
+/// secret's fingerprint once proved. Projects below a group whose hook then covers them go
+/// through [`super::cover`].
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
