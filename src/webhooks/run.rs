@@ -49,8 +49,10 @@ pub async fn plan(
 }
 
 /// Makes every selected project's hook as wanted, where the token may. Re-reads each project
-/// right before writing, so an interrupted run resumes without duplicates; never touches a hook
-/// with another URL; deletes duplicates of ours only with `prune_duplicates`.
+/// right before writing, so an interrupted run resumes without duplicates; a write whose
+/// answer is lost is reconciled by a re-read, never retried blindly; never touches a hook
+/// that is not ours (another URL, or credentials in it); deletes duplicates of ours only with
+/// `prune_duplicates`.
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
