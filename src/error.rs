@@ -178,6 +178,19 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// True when a write that ended with this error may still have been carried out: its
+    /// answer was lost (5xx, no answer in time, the connection broke, an unreadable answer).
+    /// Re-read before writing again; never retry such a write blindly.
+    pub fn may_have_landed(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Server { .. }
+                | ApiError::Timeout { .. }
+                | ApiError::Unreachable { .. }
+                | ApiError::NotGitLab { .. }
+        )
+    }
+
     /// A stable, machine-readable name for the class of failure.
     pub fn code(&self) -> &'static str {
         match self {
@@ -388,6 +401,26 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn lost_answers_may_have_landed_refusals_did_not() {
+        let lost = ApiError::Server {
+            status: 502,
+            attempts: 1,
+        };
+        let timeout = ApiError::Timeout {
+            host: "h".into(),
+            after: Duration::from_secs(30),
+        };
+        assert!(lost.may_have_landed() && timeout.may_have_landed());
+        let refused = ApiError::Unprocessable {
+            path: "/p".into(),
+            message: "Invalid url given".into(),
+        };
+        assert!(!refused.may_have_landed());
+        assert!(!ApiError::Cancelled.may_have_landed());
+        assert!(!ApiError::Forbidden { path: "/p".into() }.may_have_landed());
     }
 
     #[test]

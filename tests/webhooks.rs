@@ -512,3 +512,141 @@ async fn a_disabled_hook_of_ours_is_reported_and_re_enabled() {
     );
     assert_eq!(sim.state(|w| w.hook(id).unwrap().test_triggers.len()), 2);
 }
+
+/// Another tenant's hooks to the same receiver, with credentials in the URL.
+const CREDENTIALED: [&str; 2] = [
+    "https://tenant:pw@crawler.example.com/instance/gitlab/events",
+    "https://{user}:{password}@crawler.example.com/instance/gitlab/events",
+];
+
+#[tokio::test]
+async fn hooks_whose_urls_carry_credentials_are_never_touched() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    let theirs: Vec<u64> = sim.state(|w| {
+        CREDENTIALED
+            .iter()
+            .map(|url| w.add_hook(HookOwner::Project(target.id), url, Some("tenant-secret")))
+            .collect()
+    });
+    let snapshot = |sim: &Simulator| {
+        sim.state(|w| {
+            theirs
+                .iter()
+                .map(|id| {
+                    let h = w.hook(*id).expect("their hook is still there");
+                    (h.url.clone(), h.token.clone(), h.events.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let before = snapshot(&sim);
+    let selected = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    for prune in [false, true] {
+        let out = webhooks::apply(
+            &session.client,
+            &report,
+            &selected,
+            &spec("s"),
+            &fingerprints,
+            prune,
+            &|_| {},
+        )
+        .await;
+        assert!(
+            matches!(out[0].action, Action::Create | Action::Unchanged),
+            "{out:?}"
+        );
+        assert!(out[0].duplicates.is_empty(), "{out:?}");
+        assert!(!theirs.contains(&out[0].hook_id.unwrap()));
+        assert_eq!(snapshot(&sim), before, "prune {prune}");
+    }
+    assert_eq!(ours(&sim, target.id).len(), 1, "our own hook beside theirs");
+}
+
+#[tokio::test]
+async fn of_two_hooks_with_our_url_the_fingerprinted_one_is_ours() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    let older = sim.state(|w| w.add_hook(HookOwner::Project(target.id), EVENTS, Some("old")));
+    let selected = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    // The newer hook is the one this tool set (its fingerprint is recorded).
+    let newer = sim.state(|w| {
+        let id = w.add_hook(HookOwner::Project(target.id), EVENTS, Some("s"));
+        let h = w.hook_mut(id).unwrap();
+        for e in [
+            "push_events",
+            "note_events",
+            "issues_events",
+            "merge_requests_events",
+            "wiki_page_events",
+        ] {
+            h.events.insert(e.into(), true);
+        }
+        id
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(
+            &session.client.url().to_string(),
+            target.id,
+            newer,
+            &Secret::new("s"),
+        )
+        .unwrap();
+    sim.clear_requests();
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged, "{out:?}");
+    assert_eq!(
+        (out[0].hook_id, out[0].duplicates.clone()),
+        (Some(newer), vec![older])
+    );
+    assert_eq!(writes(&sim), 0, "nothing rewritten");
+
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        true,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged, "{out:?}");
+    assert!(sim.state(|w| w.hook(newer).is_some()), "ours is kept");
+    assert!(
+        sim.state(|w| w.hook(older).is_none()),
+        "the duplicate is pruned"
+    );
+}

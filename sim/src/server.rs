@@ -42,6 +42,10 @@ pub struct Knobs {
     /// used, or a hostile one pointing pages at another host (`http://other:1`,
     /// `foo:@other/x#`). An empty string makes the links relative.
     pub link_base: Option<String>,
+    /// Every Nth write (`POST`, `PUT`, `DELETE` under `/api/v4`) that passes the throttle is
+    /// carried out, then answered 502 `{"message":"502 Bad Gateway"}` as if a proxy lost
+    /// GitLab's answer. Deterministic.
+    pub lose_write_answers_every: Option<u64>,
 }
 
 /// One request the simulator served.
@@ -73,6 +77,8 @@ pub(crate) struct Shared {
     /// Member lists by (source, inherited?), valid for one membership generation.
     pub(crate) members_cache: Mutex<MembersCache>,
     passed: AtomicU64,
+    /// Writes that passed the throttle (for `lose_write_answers_every`).
+    writes: AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not wedge the server).
@@ -121,6 +127,7 @@ impl Simulator {
             hook_tests: Mutex::new(FixedWindow::default()),
             members_cache: Mutex::new(HashMap::new()),
             passed: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
         });
         let app = routes::router(shared.clone())
             .layer(middleware::from_fn_with_state(shared.clone(), knobs_layer));
@@ -256,7 +263,23 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
                 ][((n / every - 1) % 3) as usize];
                 ApiError::message(status, text).into_response()
             }
-            None => next.run(request).await,
+            None => {
+                let write = matches!(method.as_str(), "POST" | "PUT" | "DELETE")
+                    && path.starts_with("/api/v4/");
+                let lose = write
+                    && knobs
+                        .lose_write_answers_every
+                        .filter(|every| *every > 0)
+                        .is_some_and(|every| {
+                            (shared.writes.fetch_add(1, Ordering::SeqCst) + 1) % every == 0
+                        });
+                let answer = next.run(request).await;
+                if lose {
+                    ApiError::message(StatusCode::BAD_GATEWAY, "502 Bad Gateway").into_response()
+                } else {
+                    answer
+                }
+            }
         };
         if let Some(o) = observation {
             add_headers(&mut r, &o.headers());

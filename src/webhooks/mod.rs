@@ -6,6 +6,7 @@ pub mod fingerprints;
 pub mod groups;
 pub mod instructions;
 pub mod journal;
+mod reconcile;
 mod run;
 
 use serde::Serialize;

@@ -1,16 +1,23 @@
 //! Plan, apply and verify over many projects: bounded concurrency (the client's throttle),
 //! progress per project, cancellation through the client.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use futures::StreamExt;
 use serde::Serialize;
 
+use super::reconcile::{self, Home};
 use super::{Action, Fingerprints, HookSpec, Journal, ProjectOutcome};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::model::{ProjectHook, Role};
 use crate::scopes::{HookAccess, Mode, ProjectAccess, TokenReport};
+
+/// Locks the fingerprints; a panic elsewhere while they were held leaves them usable (each
+/// change is written whole), so a poisoned lock is taken as it is.
+pub(super) fn lock(fingerprints: &Mutex<Fingerprints>) -> MutexGuard<'_, Fingerprints> {
+    fingerprints.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Progress of a run: after each project, its result.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +49,10 @@ pub async fn plan(
 }
 
 /// Makes every selected project's hook as wanted, where the token may. Re-reads each project
-/// right before writing, so an interrupted run resumes without duplicates; never touches a hook
-/// with another URL; deletes duplicates of ours only with `prune_duplicates`.
+/// right before writing, so an interrupted run resumes without duplicates; a write whose
+/// answer is lost is reconciled by a re-read, never retried blindly; never touches a hook
+/// that is not ours (another URL, or credentials in it); deletes duplicates of ours only with
+/// `prune_duplicates`.
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
@@ -88,48 +97,39 @@ pub async fn apply_resumable(
             if let Some(done) = journal.and_then(|j| j.done(p.id)) {
                 return done.clone();
             }
-            let mut outcome = decide(client, mode, p, spec, |hook| {
-                fingerprints.lock().expect("fingerprints lock").matches(
-                    &instance,
-                    p.id,
-                    hook,
-                    &spec.secret,
-                )
-            })
-            .await;
-            let written = match &outcome.action {
-                Action::Create => client
-                    .post::<_, ProjectHook>(&format!("projects/{}/hooks", p.id), &spec.body())
+            let known = |hook: u64| lock(fingerprints).matches(&instance, p.id, hook, &spec.secret);
+            let mut outcome = decide(client, mode, p, spec, known).await;
+            let home = Home::Project(p.id);
+            // Every hook with our URL before the write: one the write made is not among them.
+            let before: Vec<u64> = outcome
+                .hook_id
+                .into_iter()
+                .chain(outcome.duplicates.iter().copied())
+                .collect();
+            let written = match (&outcome.action, outcome.hook_id) {
+                (Action::Create, _) => reconcile::create(client, home, spec, &before)
                     .await
-                    .map(|h| Some(h.id)),
-                Action::Update { .. } => {
-                    let id = outcome.hook_id.expect("an update has a hook");
-                    client
-                        .put::<_, ProjectHook>(
-                            &format!("projects/{}/hooks/{id}", p.id),
-                            &spec.body(),
-                        )
+                    .map(Some),
+                (Action::Update { .. }, Some(id)) => {
+                    reconcile::update(client, home, id, spec, known(id))
                         .await
-                        .map(|h| Some(h.id))
+                        .map(Some)
                 }
                 _ => Ok(None),
             };
             match written {
                 Ok(Some(hook)) => {
-                    outcome.hook_id = Some(hook);
-                    if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
-                        &instance,
-                        p.id,
-                        hook,
-                        &spec.secret,
-                    ) {
+                    outcome.hook_id = Some(hook.id);
+                    if let Err(e) =
+                        lock(fingerprints).record(&instance, p.id, hook.id, &spec.secret)
+                    {
                         outcome.action = Action::Failed {
                             message: e.to_string(),
                             code: "local_state".into(),
                         };
                     }
-                    if outcome.disabled.is_some() {
-                        let note = match test_delivery(client, p.id, hook).await {
+                    if outcome.disabled.is_some() || reconcile::disabled(&hook).is_some() {
+                        let note = match reconcile::test(client, home, hook.id).await {
                             Ok(()) => "re-enabled by a test delivery".to_owned(),
                             Err(e) => format!(
                                 "still disabled: the test delivery that re-enables it failed ({e})"
@@ -209,15 +209,9 @@ async fn remove_hooks(
 ) -> Vec<u64> {
     let mut kept = Vec::new();
     for &hook in hooks {
-        match client
-            .delete(&format!("projects/{project}/hooks/{hook}"))
-            .await
-        {
+        match reconcile::delete(client, Home::Project(project), hook).await {
             Ok(()) => {
-                let _ = fingerprints
-                    .lock()
-                    .expect("fingerprints lock")
-                    .forget(instance, project, hook);
+                let _ = lock(fingerprints).forget(instance, project, hook);
             }
             Err(_) => kept.push(hook),
         }
@@ -421,7 +415,7 @@ async fn find(
 
 /// What a project's or group's hooks say about ours.
 pub(super) struct Ours {
-    /// Our hook (the oldest with our URL).
+    /// Our hook (see [`examine`]).
     pub hook_id: Option<u64>,
     /// Further hooks with our URL.
     pub duplicates: Vec<u64>,
@@ -431,8 +425,10 @@ pub(super) struct Ours {
     pub reasons: Option<Vec<String>>,
 }
 
-/// Finds ours among `hooks` (by normalised URL) and what differs from `spec`.
-/// `secret_known(hook)` says whether this tool set that hook with the current secret.
+/// Finds ours among `hooks` and what differs from `spec`. A hook is ours when its URL is the
+/// event URL ([`super::EventUrl::matches`]: never one that carries credentials); of several,
+/// ours is the one this tool set with the current secret (`secret_known(hook)`), else the
+/// oldest, and the others are duplicates.
 pub(super) fn examine(
     hooks: Vec<ProjectHook>,
     spec: &HookSpec,
@@ -443,27 +439,21 @@ pub(super) fn examine(
         .filter(|h| spec.url.matches(&h.url))
         .collect();
     ours.sort_by_key(|h| h.id);
-    let mut ours = ours.into_iter();
-    let first = ours.next();
-    let duplicates = ours.map(|h| h.id).collect();
-    let Some(hook) = first else {
+    if ours.is_empty() {
         return Ours {
             hook_id: None,
-            duplicates,
+            duplicates: Vec::new(),
             disabled: None,
             reasons: None,
         };
-    };
+    }
+    let pick = ours.iter().position(|h| secret_known(h.id)).unwrap_or(0);
+    let hook = ours.remove(pick);
+    let duplicates = ours.iter().map(|h| h.id).collect();
     let mut reasons = spec.differences(&hook);
-    let mut disabled = None;
-    if let Some(status) = hook.alert_status.as_deref().filter(|s| *s != "executable") {
-        let until = hook
-            .disabled_until
-            .as_deref()
-            .map(|u| format!(" until {u}"))
-            .unwrap_or_default();
-        disabled = Some(format!("{status}{until}"));
-        reasons.push(format!("disabled by GitLab ({status}{until})"));
+    let disabled = reconcile::disabled(&hook);
+    if let Some(state) = &disabled {
+        reasons.push(format!("disabled by GitLab ({state})"));
     }
     if !secret_known(hook.id) {
         reasons.push("secret not set by this tool".into());
@@ -506,13 +496,7 @@ async fn decide(
 /// answered 2xx (which also re-enables a disabled hook) and 422 with the receiver's answer
 /// otherwise; tests are limited to 5 per minute per project.
 pub async fn test_delivery(client: &Client, project: u64, hook: u64) -> Result<(), ApiError> {
-    client
-        .post::<_, serde::de::IgnoredAny>(
-            &format!("projects/{project}/hooks/{hook}/test/push_events"),
-            &serde_json::json!({}),
-        )
-        .await
-        .map(|_| ())
+    reconcile::test(client, Home::Project(project), hook).await
 }
 
 /// Sends a test delivery to every correct hook among `checks` (needs the `api` scope) and
