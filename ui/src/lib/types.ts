@@ -180,6 +180,11 @@ export type GroupHook = HookAction & {
   duplicates: number[];
   disabled: string | null;
   advice: string;
+  /** Whether the hook stands for the projects below it: correct and enabled, or written and
+   *  proved in this run. Only then are those projects left without a project hook. */
+  covering: boolean;
+  /** The test delivery sent through this hook in this run, if any. */
+  test_delivery: string | null;
 };
 
 /** The result of a plan or an apply. */

@@ -257,6 +257,8 @@ describe('Webhooks screen', () => {
       duplicates: [],
       disabled: null,
       advice: 'One hook covers the 2 selected projects below it',
+      covering: false,
+      test_delivery: null,
     });
     const requests: Record<string, unknown>[] = [];
     mockIPC((cmd, args) => {
