@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::json;
 
-use gitlab_onboard::files::data_dir;
+use gitlab_onboard::files::{RunLock, data_dir};
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{self, GroupAccess, Mode};
 use gitlab_onboard::token::parse_token;
@@ -22,6 +22,9 @@ use super::Connection;
 
 /// Exit code while some project lacks a correct hook (verify) or failed (apply).
 const INCOMPLETE: u8 = 4;
+
+/// Exit code of an apply stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
 
 /// What to do.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -175,16 +178,24 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             let asked = groups::asked(&report, &args.group_hooks)?;
             let apply = matches!(verb, Verb::Apply);
             let dir = data_dir();
+            // One apply at a time per data directory (the app's included), taken before the
+            // fingerprints are read, so no other run changes them meanwhile.
+            let lock = if apply {
+                Some(RunLock::acquire(&dir)?)
+            } else {
+                None
+            };
             let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
             let show_outcome = |p: webhooks::RunProgress<webhooks::ProjectOutcome>| {
                 show(p.done, p.total, &p.item.path, label(&p.item.action));
             };
+            let mut cancelled = false;
             let GroupedRun {
                 groups: group_hooks,
                 projects: outcomes,
-            } = if apply {
+            } = if let Some(lock) = &lock {
                 let journal =
-                    webhooks::Journal::open(&dir, client.url().as_str(), &spec).map_err(|e| {
+                    webhooks::Journal::open(lock, client.url().as_str(), &spec).map_err(|e| {
                         Error::LocalState(format!(
                             "cannot open the apply journal in {}: {e}",
                             dir.display()
@@ -198,12 +209,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 }
                 // Ctrl-C stops the run cleanly; the journal keeps what finished.
                 let run = client.for_run();
-                let stopper = run.clone();
-                let ctrl_c = tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        stopper.cancel();
-                    }
-                });
+                let ctrl_c = on_ctrl_c(run.clone());
                 let done = groups::apply_run(
                     &run,
                     &report,
@@ -217,7 +223,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 )
                 .await;
                 ctrl_c.abort();
-                let cancelled = done.projects.iter().any(
+                cancelled = done.projects.iter().any(
                     |o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"),
                 );
                 if cancelled {
@@ -273,7 +279,9 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 .iter()
                 .any(|h| matches!(h.action, Action::Failed { .. }));
             let incomplete = apply && (summary.failed > 0 || group_failed);
-            Ok(if incomplete {
+            Ok(if cancelled {
+                ExitCode::from(INTERRUPTED)
+            } else if incomplete {
                 ExitCode::from(INCOMPLETE)
             } else {
                 ExitCode::SUCCESS
@@ -360,6 +368,33 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             })
         }
     }
+}
+
+/// Cancels `run` on the first Ctrl-C (the journal keeps what finished) and exits at once on
+/// a second one. The handler is in place when this returns.
+fn on_ctrl_c(run: gitlab_onboard::Client) -> tokio::task::JoinHandle<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
+            return tokio::spawn(async move {
+                if interrupts.recv().await.is_some() {
+                    eprintln!(
+                        "Stopping after the requests in flight (Ctrl-C again to quit now)..."
+                    );
+                    run.cancel();
+                }
+                if interrupts.recv().await.is_some() {
+                    std::process::exit(i32::from(INTERRUPTED));
+                }
+            });
+        }
+    }
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            run.cancel();
+        }
+    })
 }
 
 /// Group hooks in the table, with a hint where one could replace many project hooks.

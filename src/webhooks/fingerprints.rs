@@ -123,10 +123,13 @@ impl Fingerprints {
             return Ok(());
         };
         let bytes = serde_json::to_vec_pretty(&self.file).expect("serializes");
-        crate::files::write_atomically(path, &bytes).map_err(|e| FingerprintError::Io {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })
+        path.parent()
+            .map_or(Ok(()), crate::files::private_dir)
+            .and_then(|()| crate::files::write_atomically(path, &bytes))
+            .map_err(|e| FingerprintError::Io {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })
     }
 }
 
@@ -157,5 +160,18 @@ mod tests {
         assert!(!again.matches("https://g", 2, 10, &s));
         let text = std::fs::read_to_string(dir.path().join("hooks.json")).unwrap();
         assert!(!text.contains("s3cret-value"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_0600_in_a_0700_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("data");
+        let mut f = Fingerprints::load(&dir).unwrap();
+        f.record("https://g", 1, 10, &Secret::new("s")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("hooks.json")), 0o600);
     }
 }

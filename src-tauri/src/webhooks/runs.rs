@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use gitlab_onboard::Secret;
 use gitlab_onboard::client::Client;
+use gitlab_onboard::files::RunLock;
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{GroupAccess, Mode};
 use gitlab_onboard::webhooks::groups::{self, GroupHook};
@@ -263,8 +264,10 @@ impl WebhookState {
     ) -> Result<RunReport, CommandError> {
         let url = step2.session.client.url();
         let spec = request.spec(secret::required(keychain, url)?)?;
+        // Shared with the CLI: one apply at a time per data directory.
+        let lock = RunLock::acquire(&self.data_dir).map_err(gitlab_onboard::Error::from)?;
         let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
-        let journal = Journal::open(&self.data_dir, url.as_str(), &spec).map_err(|e| {
+        let journal = Journal::open(&lock, url.as_str(), &spec).map_err(|e| {
             local_state(format!(
                 "cannot open the apply journal in {}: {e}",
                 self.data_dir.display()
