@@ -199,6 +199,9 @@ pub enum Error {
     /// Another run holds the data directory, or it could not be locked.
     #[error(transparent)]
     Locked(#[from] crate::files::LockError),
+    /// The hook fingerprints could not be used (file damaged, no key, I/O).
+    #[error(transparent)]
+    Fingerprints(#[from] crate::webhooks::fingerprints::FingerprintError),
     /// Local state (hook fingerprints) could not be read or written.
     #[error("{0}: check the data directory's permissions, or set GITLAB_ONBOARD_DATA_DIR")]
     LocalState(String),
@@ -263,7 +266,7 @@ impl Error {
             Error::NothingToWrite { .. } => "nothing_to_write",
             Error::LocalState(_) => "local_state",
             Error::Locked(crate::files::LockError::Busy { .. }) => "busy",
-            Error::Locked(_) => "local_state",
+            Error::Locked(_) | Error::Fingerprints(_) => "local_state",
             Error::Idp(_) => "idp_file",
             Error::Output { .. } => "output_file",
             Error::Keychain(_) => "keychain",

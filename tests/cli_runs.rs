@@ -306,3 +306,58 @@ async fn two_differently_specced_interrupted_applies_then_reruns_hook_every_proj
     assert!(out.status.success(), "{}", stderr(&out));
     assert_one_hook_each(&sim, &projects, true);
 }
+
+#[tokio::test]
+async fn local_state_is_private_and_a_damaged_fingerprint_file_is_kept_aside() {
+    let sim = common::demo().await;
+    let base = tempfile::tempdir().unwrap();
+    let data = base.path().join("state");
+    let url = sim.url();
+    let out = run(&data, &args(&url, "apply", &["--json"])).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+
+    std::fs::write(data.join("hooks.json"), b"{\"version\":2,\"hooks\":").unwrap();
+    let out = run(&data, &args(&url, "apply", &["--json"])).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: the hook fingerprints were damaged; kept them as"),
+        "{err}"
+    );
+    let backups: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("hooks.json.corrupt-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["create"], 0, "no hook is duplicated");
+    assert_eq!(json["summary"]["failed"], 0);
+
+    // A key too short to resist guessing is refused before any write.
+    let out = cli_env(
+        &args(&url, "plan", &[]),
+        Some(tokens::API),
+        None,
+        &[
+            ("HOOK_SECRET", "s"),
+            ("GITLAB_ONBOARD_DATA_DIR", data.to_str().unwrap()),
+            ("GITLAB_ONBOARD_FINGERPRINT_KEY", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("GITLAB_ONBOARD_FINGERPRINT_KEY"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

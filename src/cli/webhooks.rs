@@ -1,6 +1,6 @@
 //! `webhooks plan|apply|verify`: step 3.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -11,6 +11,7 @@ use gitlab_onboard::files::{RunLock, data_dir};
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{self, GroupAccess, Mode};
 use gitlab_onboard::token::parse_token;
+use gitlab_onboard::webhooks::fingerprints::FingerprintKey;
 use gitlab_onboard::webhooks::groups::{self, GroupHook, GroupedCheck, GroupedRun};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
@@ -144,9 +145,12 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         }
     };
     let client = &session.client;
+    // Fingerprints (and the journal) are keyed per instance: GITLAB_ONBOARD_FINGERPRINT_KEY, else
+    // the keychain (verify needs neither).
+    let key = || FingerprintKey::resolve(&url, Keychain::system);
     match verb {
         Verb::Instructions => {
-            let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
+            let fingerprints = load_fingerprints(&data_dir(), &key()?)?;
             let outcomes =
                 webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await;
             let manual = instructions::manual(&outcomes);
@@ -185,7 +189,8 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             } else {
                 None
             };
-            let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
+            let key = key()?;
+            let fingerprints = Mutex::new(load_fingerprints(&dir, &key)?);
             let show_outcome = |p: webhooks::RunProgress<webhooks::ProjectOutcome>| {
                 show(p.done, p.total, &p.item.path, label(&p.item.action));
             };
@@ -194,8 +199,8 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 groups: group_hooks,
                 projects: outcomes,
             } = if let Some(lock) = &lock {
-                let journal =
-                    webhooks::Journal::open(lock, client.url().as_str(), &spec).map_err(|e| {
+                let journal = webhooks::Journal::open(lock, client.url().as_str(), &spec, &key)
+                    .map_err(|e| {
                         Error::LocalState(format!(
                             "cannot open the apply journal in {}: {e}",
                             dir.display()
@@ -449,8 +454,16 @@ fn secret(
     Ok(s)
 }
 
-fn local(e: webhooks::fingerprints::FingerprintError) -> Error {
-    Error::LocalState(e.to_string())
+/// Loads the data directory's fingerprints, warning when a damaged file was set aside.
+fn load_fingerprints(dir: &Path, key: &FingerprintKey) -> Result<Fingerprints, Error> {
+    let fingerprints = Fingerprints::load(dir, key.clone())?;
+    if let Some(backup) = fingerprints.set_aside() {
+        eprintln!(
+            "warning: the hook fingerprints were damaged; kept them as {} and started afresh (each hook's secret is written once more)",
+            backup.display()
+        );
+    }
+    Ok(fingerprints)
 }
 
 fn label(a: &Action) -> &'static str {

@@ -2,8 +2,8 @@
 //! interrupted apply resumes where it stopped without redoing finished projects.
 //!
 //! A journal belongs to one run: its file is named by the instance and the hook spec
-//! (`apply-<instance>-<spec>.jsonl`, both hashed), and its first line proves the secret
-//! (salted hash), so only the same command resumes it. It is opened only under the data
+//! (`apply-<instance>-<spec>.jsonl`, both hashed), and its first line proves the secret (an
+//! HMAC with the fingerprint key, see [`FingerprintKey`]), so only the same command resumes it. It is opened only under the data
 //! directory's [`RunLock`], so two runs never share one. Starting a run on an instance removes
 //! that instance's journals of other specs: the new run may change the hooks they recorded, so
 //! they could no longer be trusted. A torn last line (a crash mid-write) is ignored. A
@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::fingerprints::FingerprintKey;
 use super::{Action, HookSpec, ProjectOutcome};
 use crate::files::{self, RunLock};
 
@@ -38,7 +39,12 @@ pub struct Journal {
 impl Journal {
     /// Opens this run's journal in the locked data directory, keeping what an interrupted run
     /// with the same instance and spec finished, or starting afresh.
-    pub fn open(lock: &RunLock, instance: &str, spec: &HookSpec) -> std::io::Result<Self> {
+    pub fn open(
+        lock: &RunLock,
+        instance: &str,
+        spec: &HookSpec,
+        key: &FingerprintKey,
+    ) -> std::io::Result<Self> {
         let dir = lock.dir();
         files::private_dir(dir)?;
         let instance_part = &hex_sha256(&[instance])[..16];
@@ -61,7 +67,7 @@ impl Journal {
             let mut lines = std::io::BufReader::new(f).lines();
             if let Some(Ok(first)) = lines.next()
                 && let Ok(h) = serde_json::from_str::<Header>(&first)
-                && h.run == run_key(&h.salt, instance, spec)
+                && key.verify(&run_parts(&h.salt, instance, spec), &h.run)
             {
                 for line in lines.map_while(Result::ok) {
                     if let Ok(o) = serde_json::from_str::<ProjectOutcome>(&line) {
@@ -80,7 +86,7 @@ impl Journal {
             }
             let salt = super::generate_secret().expose()[..32].to_owned();
             let h = Header {
-                run: run_key(&salt, instance, spec),
+                run: key.tag(&run_parts(&salt, instance, spec)),
                 salt,
             };
             let mut f = files::create_private(&path)?;
@@ -143,10 +149,11 @@ fn hex_sha256(parts: &[&str]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn run_key(salt: &str, instance: &str, spec: &HookSpec) -> String {
+/// What the first line's HMAC covers: a random salt, the secret, the instance and the spec.
+fn run_parts<'a>(salt: &'a str, instance: &'a str, spec: &'a HookSpec) -> Vec<&'a str> {
     let mut parts = vec![salt, spec.secret.expose()];
     parts.extend(spec_parts(instance, spec));
-    hex_sha256(&parts)
+    parts
 }
 
 #[cfg(test)]
@@ -188,7 +195,8 @@ mod tests {
     fn resumes_the_same_run_only() {
         let dir = tempfile::tempdir().unwrap();
         let lock = RunLock::acquire(dir.path()).unwrap();
-        let j = Journal::open(&lock, "https://g", &spec("s")).unwrap();
+        let key = FingerprintKey::generate();
+        let j = Journal::open(&lock, "https://g", &spec("s"), &key).unwrap();
         j.record(&outcome(1, Action::Create)).unwrap();
         j.record(&outcome(
             2,
@@ -208,12 +216,12 @@ mod tests {
             .write_all(b"{\"project_id\":3,")
             .unwrap();
 
-        let j = Journal::open(&lock, "https://g", &spec("s")).unwrap();
+        let j = Journal::open(&lock, "https://g", &spec("s"), &key).unwrap();
         assert_eq!(j.resumed(), 1);
         assert_eq!(j.done(1).unwrap().action, Action::Create);
         assert!(j.done(2).is_none(), "failed projects are tried again");
         drop(j);
-        let other = Journal::open(&lock, "https://g", &spec("another secret")).unwrap();
+        let other = Journal::open(&lock, "https://g", &spec("another secret"), &key).unwrap();
         assert_eq!(other.resumed(), 0, "another secret starts afresh");
         other.finish().unwrap();
         assert!(journals(dir.path()).is_empty());
@@ -223,29 +231,30 @@ mod tests {
     fn one_journal_per_run_and_another_spec_retires_it() {
         let dir = tempfile::tempdir().unwrap();
         let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
         let mut tagged = spec("s");
         tagged.triggers.tag_push = true;
-        let a = Journal::open(&lock, "https://g", &spec("s")).unwrap();
+        let a = Journal::open(&lock, "https://g", &spec("s"), &key).unwrap();
         a.record(&outcome(1, Action::Create)).unwrap();
         drop(a);
-        let elsewhere = Journal::open(&lock, "https://other", &spec("s")).unwrap();
+        let elsewhere = Journal::open(&lock, "https://other", &spec("s"), &key).unwrap();
         elsewhere.record(&outcome(9, Action::Create)).unwrap();
         drop(elsewhere);
         assert_eq!(journals(dir.path()).len(), 2, "one file per run");
 
         // Another spec on the same instance may rewrite what run A recorded: A starts afresh.
-        let b = Journal::open(&lock, "https://g", &tagged).unwrap();
+        let b = Journal::open(&lock, "https://g", &tagged, &key).unwrap();
         assert_eq!(b.resumed(), 0);
         b.record(&outcome(2, Action::Create)).unwrap();
         drop(b);
         assert_eq!(journals(dir.path()).len(), 2);
-        let a = Journal::open(&lock, "https://g", &spec("s")).unwrap();
+        let a = Journal::open(&lock, "https://g", &spec("s"), &key).unwrap();
         assert_eq!(a.resumed(), 0, "retired by run B");
         drop(a);
-        let b = Journal::open(&lock, "https://g", &tagged).unwrap();
+        let b = Journal::open(&lock, "https://g", &tagged, &key).unwrap();
         assert_eq!(b.resumed(), 0, "retired by run A again");
         drop(b);
-        let elsewhere = Journal::open(&lock, "https://other", &spec("s")).unwrap();
+        let elsewhere = Journal::open(&lock, "https://other", &spec("s"), &key).unwrap();
         assert_eq!(elsewhere.resumed(), 1, "another instance's journal is kept");
     }
 
@@ -253,7 +262,8 @@ mod tests {
     fn never_holds_the_secret() {
         let dir = tempfile::tempdir().unwrap();
         let lock = RunLock::acquire(dir.path()).unwrap();
-        let j = Journal::open(&lock, "https://g", &spec("very-secret-value")).unwrap();
+        let key = FingerprintKey::generate();
+        let j = Journal::open(&lock, "https://g", &spec("very-secret-value"), &key).unwrap();
         j.record(&outcome(1, Action::Unchanged)).unwrap();
         let [path] = journals(dir.path()).try_into().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
