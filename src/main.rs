@@ -25,7 +25,8 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Errors can quote GitLab (a message, a path): escaped like every printed line.
+            eprintln!("error: {}", cli::term(&e.to_string()));
             ExitCode::from(1)
         }
     }

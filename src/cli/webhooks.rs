@@ -19,7 +19,7 @@ use gitlab_onboard::webhooks::{
 };
 use gitlab_onboard::{Error, Secret};
 
-use super::Connection;
+use super::{Connection, term};
 
 /// Exit code while some project lacks a correct hook (verify) or failed (apply).
 const INCOMPLETE: u8 = 4;
@@ -98,9 +98,10 @@ pub struct HookArgs {
     /// `instructions` only: write to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// `instructions` only: leave the secret out (hand it over another way).
+    /// `instructions` only: write the webhook secret into the document (left out by default:
+    /// hand it over another way, or keep the file as private as the secret).
     #[arg(long)]
-    omit_secret: bool,
+    include_secret: bool,
 }
 
 /// Runs a webhook command.
@@ -124,9 +125,10 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let secret = secret(
         args,
         &url,
-        // Apply sets it on hooks; instructions hand it to a person: both keep it.
+        // Apply sets it on hooks; instructions with --include-secret hand it to a person: both
+        // keep it.
         (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
-            || matches!(verb, Verb::Instructions),
+            || (matches!(verb, Verb::Instructions) && args.include_secret),
     )?;
     let triggers = Triggers {
         tag_push: args.tag_push,
@@ -141,7 +143,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     };
     let show = |done: usize, total: usize, path: &str, what: &str| {
         if !args.json {
-            eprintln!("[{done}/{total}] {path}: {what}");
+            eprintln!("[{done}/{total}] {}: {}", term(path), term(what));
         }
     };
     let client = &session.client;
@@ -159,7 +161,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 ExportFormat::Html => instructions::Format::Html,
                 ExportFormat::Csv => instructions::Format::Csv,
             };
-            let text = instructions::render(format, &manual, &spec, !args.omit_secret);
+            let text = instructions::render(format, &manual, &spec, args.include_secret, &url);
             match &args.out {
                 Some(path) => {
                     gitlab_onboard::files::write_atomically(path, text.as_bytes()).map_err(
@@ -266,7 +268,12 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             } else {
                 print_groups(&group_hooks, &asked);
                 for o in &outcomes {
-                    println!("{:<10} {}{}", label(&o.action), o.path, detail(&o.action));
+                    println!(
+                        "{:<10} {}{}",
+                        label(&o.action),
+                        term(&o.path),
+                        term(&detail(&o.action))
+                    );
                 }
                 println!(
                     "{} projects: {} create, {} update, {} unchanged, {} covered by a group hook, {} manual, {} failed; {} duplicate hooks",
@@ -352,11 +359,11 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                         serde_json::to_value(&c.check).expect("serializes")["status"]
                             .as_str()
                             .unwrap_or(""),
-                        c.path,
-                        c.hooks_url,
+                        term(&c.path),
+                        term(&c.hooks_url),
                         c.covered_by
                             .as_deref()
-                            .map(|g| format!(" (by the group hook on {g})"))
+                            .map(|g| format!(" (by the group hook on {})", term(g)))
                             .unwrap_or_default()
                     );
                 }
@@ -405,18 +412,19 @@ fn on_ctrl_c(run: gitlab_onboard::Client) -> tokio::task::JoinHandle<()> {
 /// Group hooks in the table, with a hint where one could replace many project hooks.
 fn print_groups(hooks: &[GroupHook], asked: &[&GroupAccess]) {
     for h in hooks {
-        let plan = h.plan.as_deref().unwrap_or("unknown");
+        let plan = term(h.plan.as_deref().unwrap_or("unknown"));
+        let path = term(&h.full_path);
         if asked.iter().any(|a| a.id == h.group_id) || h.hook_id.is_some() {
             println!(
-                "{:<10} group {} (plan {plan}){}",
+                "{:<10} group {path} (plan {plan}){}",
                 label(&h.action),
-                h.full_path,
-                detail(&h.action)
+                term(&detail(&h.action))
             );
         } else if h.support != groups::PlanSupport::Free && h.projects > 1 {
             println!(
-                "hint       group {} (plan {plan}) could carry one hook for its {} selected projects: --group-hook {}. {}",
-                h.full_path, h.projects, h.full_path, h.advice
+                "hint       group {path} (plan {plan}) could carry one hook for its {} selected projects: --group-hook {path}. {}",
+                h.projects,
+                term(&h.advice)
             );
         }
     }

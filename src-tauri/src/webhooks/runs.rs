@@ -390,7 +390,13 @@ impl WebhookState {
             secret: saved.clone().unwrap_or_else(webhooks::generate_secret),
         };
         Ok(Instructions {
-            text: instructions::render(format, &manual, &spec, saved.is_some()),
+            text: instructions::render(
+                format,
+                &manual,
+                &spec,
+                saved.is_some(),
+                step2.session.client.url(),
+            ),
             projects: manual.len(),
         })
     }
