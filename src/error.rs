@@ -252,6 +252,12 @@ pub enum Error {
     /// The crawler's event URL was refused before any request.
     #[error(transparent)]
     EventUrl(#[from] crate::webhooks::EventUrlError),
+    /// Another run holds the data directory, or it could not be locked.
+    #[error(transparent)]
+    Locked(#[from] crate::files::LockError),
+    /// The hook fingerprints could not be used (file damaged, no key, I/O).
+    #[error(transparent)]
+    Fingerprints(#[from] crate::webhooks::fingerprints::FingerprintError),
     /// Local state (hook fingerprints) could not be read or written.
     #[error("{0}: check the data directory's permissions, or set GITLAB_ONBOARD_DATA_DIR")]
     LocalState(String),
@@ -315,6 +321,8 @@ impl Error {
             | Error::NotOwner(_) => "invalid_input",
             Error::NothingToWrite { .. } => "nothing_to_write",
             Error::LocalState(_) => "local_state",
+            Error::Locked(crate::files::LockError::Busy { .. }) => "busy",
+            Error::Locked(_) | Error::Fingerprints(_) => "local_state",
             Error::Idp(_) => "idp_file",
             Error::Output { .. } => "output_file",
             Error::Keychain(_) => "keychain",

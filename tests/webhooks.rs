@@ -273,11 +273,13 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
         .collect();
     let data = tempfile::tempdir().unwrap();
     let s = spec("resume-secret");
-    let fingerprints = Mutex::new(Fingerprints::load(data.path()).unwrap());
+    let lock = gitlab_onboard::files::RunLock::acquire(data.path()).unwrap();
+    let key = webhooks::fingerprints::FingerprintKey::generate();
+    let fingerprints = Mutex::new(Fingerprints::load(data.path(), key.clone()).unwrap());
 
     // The first run is cancelled after three projects.
     let run = session.client.for_run();
-    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    let journal = webhooks::Journal::open(&lock, &sim.url(), &s, &key).unwrap();
     let first = webhooks::apply_resumable(
         &run,
         &report,
@@ -311,7 +313,7 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
 
     // The second run takes the finished projects from the journal: no request for them.
     sim.clear_requests();
-    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    let journal = webhooks::Journal::open(&lock, &sim.url(), &s, &key).unwrap();
     assert_eq!(journal.resumed(), finished);
     let second = webhooks::apply_resumable(
         &session.client,

@@ -232,10 +232,14 @@ describe('Webhooks screen', () => {
     const format = byTestId<HTMLSelectElement>(root, 'export-format');
     format.value = 'csv';
     format.dispatchEvent(new Event('change'));
-    click(byTestId(root, 'export-with-secret'));
+    expect(byTestId<HTMLInputElement>(root, 'export-with-secret').checked).toBe(false);
     click(byTestId(root, 'export'));
     await waitFor(() => expect(byTestId(root, 'exported').textContent).toContain('/home/admin/crawler-webhooks.csv'));
     expect(calls.find((c) => c.cmd === 'export_webhook_instructions')?.args).toEqual({ format: 'csv', withSecret: false });
+    click(byTestId(root, 'export-with-secret'));
+    click(byTestId(root, 'export'));
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'export_webhook_instructions')).toHaveLength(2));
+    expect(calls.filter((c) => c.cmd === 'export_webhook_instructions')[1].args).toEqual({ format: 'csv', withSecret: true });
 
     click(byTestId(root, 'verify'));
     await waitFor(() => expect(byTestId(root, 'verify-summary').textContent).toContain('0 of 2'));
