@@ -126,6 +126,20 @@ pub enum UploadError {
         /// When this was checked.
         now: DateTime<Utc>,
     },
+    /// The destination came from the window and is not one the admin allowed.
+    #[error(
+        "the {what} {url} is not Google Cloud Storage: the window sends the mapping only to {allowed}, or to an endpoint set in {env} before the app starts"
+    )]
+    NotAllowed {
+        /// Which URL.
+        what: &'static str,
+        /// The URL without its query.
+        url: String,
+        /// Google's endpoint.
+        allowed: &'static str,
+        /// The environment variable that allows another.
+        env: &'static str,
+    },
     /// The file meant to hold the signed URL could not be used.
     #[error(
         "cannot read the signed URL from {path}: {detail}. Save the whole URL the crawler vendor gave you in that file"
@@ -265,6 +279,7 @@ impl UploadError {
             },
             UploadError::NotGcs { .. } => "not_gcs",
             UploadError::Mismatch { .. } => "checksum_mismatch",
+            UploadError::NotAllowed { .. } => "upload_target_refused",
         }
     }
 }

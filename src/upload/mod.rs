@@ -16,6 +16,7 @@
 
 mod checksum;
 mod error;
+mod policy;
 mod service_account;
 mod signed_url;
 
@@ -30,6 +31,7 @@ use url::Url;
 use checksum::Checksums;
 pub use checksum::Confirmed;
 pub use error::{Refusal, UploadError};
+pub use policy::{STORAGE_URL_ENV, TOKEN_URI_ENV, UploadPolicy};
 pub use service_account::{
     DEFAULT_STORAGE_URL, DEFAULT_TOKEN_URI, SCOPE, ServiceAccountKey, ServiceAccountUpload,
 };
