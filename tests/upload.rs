@@ -518,6 +518,22 @@ async fn gcs_reported_hashes_are_checked() {
         )),
         "{e}"
     );
+    // A signed URL cannot delete: the message says the object stayed, and who can remove it.
+    assert!(
+        matches!(e, UploadError::Mismatch { deleted: false, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("that object STAYED in the bucket")
+            && e.to_string()
+                .contains("ask the crawler vendor to delete it"),
+        "{e}"
+    );
+    assert!(
+        !stand.requests().iter().any(|r| r.starts_with("DELETE")),
+        "{:?}",
+        stand.requests()
+    );
 }
 
 #[tokio::test]
@@ -752,4 +768,167 @@ async fn cli_requires_one_complete_destination() {
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     let out = common::cli(&["upload", "--file", cli_path(&file)], None, None).await;
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}
+
+#[tokio::test]
+async fn cli_takes_the_signed_url_from_a_file_or_the_environment_never_needing_argv() {
+    let stand = Stand::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    let url = signed_url(
+        &stand.url,
+        "hashes/b/from-file.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let url_file = dir.path().join("signed-url.txt");
+    std::fs::write(&url_file, format!("\n  {url}  \n")).unwrap();
+    let out = common::cli(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--json",
+        ],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-file.csv", stand.url)
+    );
+
+    let env_url = signed_url(
+        &stand.url,
+        "hashes/b/from-env.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let out = common::cli_env(
+        &["upload", "--file", cli_path(&file), "--json"],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &env_url)],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-env.csv", stand.url)
+    );
+    // A flag wins over the environment.
+    let out = common::cli_env(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--json",
+        ],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &env_url)],
+    )
+    .await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-file.csv", stand.url)
+    );
+    let paths: Vec<String> = stand
+        .requests()
+        .iter()
+        .map(|r| r.split('?').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "PUT /hashes/b/from-file.csv",
+            "PUT /hashes/b/from-env.csv",
+            "PUT /hashes/b/from-file.csv",
+        ]
+    );
+
+    // A missing or empty file is named; the signature never shows.
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "\n \n").unwrap();
+    for (path, why) in [
+        (dir.path().join("none.txt"), "No such file"),
+        (empty, "it is empty"),
+    ] {
+        let out = common::cli(
+            &[
+                "upload",
+                "--file",
+                cli_path(&file),
+                "--signed-url-file",
+                cli_path(&path),
+            ],
+            None,
+            None,
+        )
+        .await;
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot read the signed URL from {}",
+                path.display()
+            )) && err.contains(why),
+            "{err}"
+        );
+    }
+    let out = common::cli(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--bucket",
+            BUCKET,
+        ],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}
+
+#[tokio::test]
+async fn cli_says_a_mismatched_signed_url_upload_stayed_in_the_bucket() {
+    let stand = Stand::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    let url = signed_url(
+        &stand.url,
+        "corrupted/b/o.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let out = common::cli_env(
+        &["upload", "--file", cli_path(&file)],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &url)],
+    )
+    .await;
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("that object STAYED in the bucket")
+            && err.contains("ask the crawler vendor to delete it")
+            && !err.contains("00ff00ff"),
+        "{err}"
+    );
 }
