@@ -60,6 +60,8 @@ pub struct HookArgs {
     #[arg(long, env = "CRAWLER_EVENT_URL")]
     event_url: String,
     /// An environment variable holding the webhook secret (else the keychain; apply makes one).
+    /// On a host without a keychain, also set GITLAB_ONBOARD_FINGERPRINT_KEY (32+ random
+    /// characters, the same on every run): the key of the hook fingerprints.
     #[arg(long, value_name = "VAR")]
     secret_env: Option<String>,
     /// Only projects in this group and its subgroups (repeatable).
