@@ -298,6 +298,8 @@ mod e2e_webhooks {
         wait_for_attr(&window, "copy-secret", "data-state", "copied").await;
         window.screenshot("webhooks-manual.png").await;
 
+        // The secret goes into the export only when the admin ticks the box.
+        window.click("export-with-secret").await;
         window.click("export").await;
         let exported = window.text("exported").await;
         assert!(

@@ -360,7 +360,14 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
             p.path_with_namespace
         );
     }
-    assert!(!data.path().join("apply-journal.jsonl").exists());
+    assert!(
+        !std::fs::read_dir(data.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".jsonl")),
+        "a finished apply removes its journal"
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,8 @@ pub struct HookArgs {
     #[arg(long, env = "CRAWLER_EVENT_URL")]
     event_url: String,
     /// An environment variable holding the webhook secret (else the keychain; apply makes one).
+    /// On a host without a keychain, also set GITLAB_ONBOARD_FINGERPRINT_KEY (32+ random
+    /// characters, the same on every run): the key of the hook fingerprints.
     #[arg(long, value_name = "VAR")]
     secret_env: Option<String>,
     /// Only projects in this group and its subgroups (repeatable).
@@ -107,6 +109,13 @@ pub struct HookArgs {
 /// Runs a webhook command.
 pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let event_url = EventUrl::parse(&args.event_url)?;
+    let dir = data_dir();
+    // One apply at a time per data directory (the app's included), taken first: before a
+    // secret is made and saved, and before the fingerprints are read.
+    let lock = match verb {
+        Verb::Apply => Some(RunLock::acquire(&dir)?),
+        _ => None,
+    };
     let session = args.connection.session().await?;
     let report = scopes::detect(&session, &|_| {}).await?;
     let selection = Selection {
@@ -152,7 +161,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let key = || FingerprintKey::resolve(&url, Keychain::system);
     match verb {
         Verb::Instructions => {
-            let fingerprints = load_fingerprints(&data_dir(), &key()?)?;
+            let fingerprints = load_fingerprints(&dir, &key()?)?;
             let outcomes =
                 webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await;
             let manual = instructions::manual(&outcomes);
@@ -183,14 +192,6 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         Verb::Plan | Verb::Apply => {
             let asked = groups::asked(&report, &args.group_hooks)?;
             let apply = matches!(verb, Verb::Apply);
-            let dir = data_dir();
-            // One apply at a time per data directory (the app's included), taken before the
-            // fingerprints are read, so no other run changes them meanwhile.
-            let lock = if apply {
-                Some(RunLock::acquire(&dir)?)
-            } else {
-                None
-            };
             let key = key()?;
             let fingerprints = Mutex::new(load_fingerprints(&dir, &key)?);
             let show_outcome = |p: webhooks::RunProgress<webhooks::ProjectOutcome>| {
