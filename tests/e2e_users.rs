@@ -128,9 +128,14 @@ mod e2e_users {
         .await;
         let expected_csv = expected.csv(false);
 
-        let env: [(&str, &OsStr); 2] = [
+        // The emulator is on loopback, not Google: the admin allows it before start-up.
+        let env: [(&str, &OsStr); 3] = [
             (OPEN_ANSWER_ENV, export.as_os_str()),
             (SAVE_ANSWER_ENV, out.as_os_str()),
+            (
+                gitlab_onboard::upload::STORAGE_URL_ENV,
+                OsStr::new(emulator.url.as_str()),
+            ),
         ];
         let window = Window::open_with("users", &env).await;
         open_users_step(&window, &sim).await;

@@ -932,3 +932,26 @@ async fn cli_says_a_mismatched_signed_url_upload_stayed_in_the_bucket() {
         "{err}"
     );
 }
+
+/// Regression: a huge `X-Goog-Expires` made the CLI panic (exit 101).
+#[tokio::test]
+async fn cli_refuses_a_huge_lifetime_with_one_line_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    for expires in ["9223372036854775807", "604801", "-5"] {
+        let url = format!(
+            "https://storage.googleapis.com/b/o.csv?X-Goog-Date=20260101T000000Z&X-Goog-Expires={expires}&X-Goog-Signature=00ff00ff"
+        );
+        let out = common::cli(
+            &["upload", "--file", cli_path(&file), "--signed-url", &url],
+            None,
+            None,
+        )
+        .await;
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{expires}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("outside GCS's 1 to 604800 seconds"), "{err}");
+    }
+}

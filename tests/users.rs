@@ -518,3 +518,52 @@ async fn cli_public_lookups_caps_the_user_look_ups() {
     cli_report(&sim, &["--public-lookups", &wanted.to_string()]).await;
     assert_eq!(lookups(&sim), wanted);
 }
+
+#[tokio::test]
+async fn cli_escapes_control_characters_from_an_export_in_its_summary() {
+    let sim = demo().await;
+    let base = build(&sim, tokens::API, &Options::default()).await;
+    let gap = base
+        .unresolved()
+        .next()
+        .expect("someone without an email")
+        .clone();
+    // Found by display name; its login, listed twice with two emails, carries escape sequences.
+    let login = "\u{1b}]0;owned\u{7}\u{1b}[2Jkim";
+    let export = temp("escapes.csv");
+    let mut w = csv::Writer::from_path(&export).unwrap();
+    w.write_record(["login", "name", "email"]).unwrap();
+    w.write_record([login, gap.name.as_str(), "a@corp.example"])
+        .unwrap();
+    w.write_record([login, "Someone Else", "b@corp.example"])
+        .unwrap();
+    w.flush().unwrap();
+    let out = temp("escapes-out.csv");
+    let url = sim.url();
+    let o = cli(
+        &[
+            "users",
+            "--gitlab-url",
+            &url,
+            "--out",
+            out.to_str().unwrap(),
+            "--idp",
+            export.to_str().unwrap(),
+            "--email-domain",
+            "corp.example",
+        ],
+        Some(tokens::API),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("Warning: ") && text.contains("\\u{1b}]0;owned\\u{7}"),
+        "{text}"
+    );
+}
