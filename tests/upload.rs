@@ -7,23 +7,22 @@
 //! `gcp-storage-emulator` installed (`cargo xtask test` makes that venv).
 
 mod common;
+mod gcs;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use gcs::{BUCKET, Emulator};
 use gitlab_onboard::upload::{
     self, Destination, SCOPE, ServiceAccountKey, ServiceAccountUpload, SignedUrl, UploadError,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-const BUCKET: &str = "mappings";
 const EMAIL: &str = "uploader@test-project.iam.gserviceaccount.com";
 const ACCESS_TOKEN: &str = "ya29.test-access-token";
 const KEY: &str = include_str!("fixtures/upload/throwaway-test-key.pem");
@@ -33,83 +32,6 @@ const OTHER_KEY: &str = include_str!("fixtures/upload/throwaway-other-key.pem");
 const ROW: &[u8] = b"12345,a@x.com\n";
 const ROW_MD5: &str = "XuB8t7VY28+HXEBGLVx01g==";
 const ROW_CRC32C: &str = "kdZwFA==";
-
-// ---------------------------------------------------------------------------------------------
-// The emulator.
-
-fn python() -> PathBuf {
-    let python = std::env::var_os("GITLAB_ONBOARD_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let ok = Command::new(&python)
-        .args(["-c", "import gcp_storage_emulator"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "gcp-storage-emulator not available at {} (set GITLAB_ONBOARD_PYTHON, or run \
-         `python3 -m venv .venv && .venv/bin/pip install gcp-storage-emulator` in the workspace)",
-        python.display()
-    );
-    python
-}
-
-/// `gcp-storage-emulator` on a free loopback port with an in-memory bucket; killed on drop.
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Emulator {
-    fn start() -> Self {
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(python())
-            .args(["-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--default-bucket", BUCKET])
-            .arg("--in-memory")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the emulator starts");
-        let emulator = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the emulator did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        emulator
-    }
-
-    /// The stored object's bytes, read back through the JSON API.
-    async fn read(&self, object: &str) -> Vec<u8> {
-        let mut url = url::Url::parse(&self.url).unwrap();
-        url.path_segments_mut()
-            .unwrap()
-            .extend(["storage", "v1", "b", BUCKET, "o", object]);
-        url.set_query(Some("alt=media"));
-        let response = reqwest::get(url.clone()).await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        response.bytes().await.unwrap().to_vec()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The token endpoint and the GCS stand-in, one local server.
