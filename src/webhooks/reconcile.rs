@@ -166,8 +166,10 @@ pub(super) async fn create(
                 });
             }
             Ok(hook) => {
+                // The hook is made: a failed read leaves the duplicates to the next run.
                 let duplicates = ours_now(client, home, spec)
-                    .await?
+                    .await
+                    .unwrap_or_default()
                     .into_iter()
                     .map(|h| h.id)
                     .filter(|id| !before.contains(id) && *id != hook.id)
