@@ -627,3 +627,52 @@ async fn the_cli_exits_4_when_an_apply_leaves_a_project_failed() {
         "{refused}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exits_4_while_a_hook_stays_disabled_and_the_next_run_tries_again() {
+    let (sim, _session, _report, target) = one_project().await;
+    // GitLab disabled our hook, and refuses the test delivery that would re-enable it.
+    let hook = sim.state(|w| {
+        w.project_mut(target).unwrap().empty_repo = true;
+        let id = w.add_hook(HookOwner::Project(target), EVENTS, Some("s"));
+        w.hook_mut(id).unwrap().alert_status = gitlab_sim::AlertStatus::Disabled;
+        id
+    });
+    let data = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let project = target.to_string();
+    let args = [
+        "webhooks",
+        "apply",
+        "--gitlab-url",
+        &url,
+        "--project",
+        &project,
+        "--event-url",
+        EVENTS,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--json",
+    ];
+    let env = [
+        ("HOOK_SECRET", "s"),
+        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+    ];
+    let out = common::cli_env(&args, Some(tokens::API), None, &env).await;
+    assert_eq!(out.status.code(), Some(4), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["projects"][0];
+    assert_eq!(p["action"], "failed", "{p}");
+    assert_eq!(p["code"], "still_disabled", "{p}");
+    // Once the receiver can answer, the next run writes and tests it again (nothing was
+    // taken as done).
+    sim.state(|w| w.project_mut(target).unwrap().empty_repo = false);
+    let out = common::cli_env(&args, Some(tokens::API), None, &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["projects"][0]["action"], "update", "{json}");
+    assert_eq!(
+        sim.state(|w| w.hook(hook).unwrap().alert_status),
+        gitlab_sim::AlertStatus::Executable
+    );
+}
