@@ -598,3 +598,77 @@ async fn where_the_plan_is_unknown_verify_does_not_take_an_unproved_group_hook_f
     // Nothing was written by the verify.
     assert!(sim.requests().iter().all(|r| r.method == "GET"));
 }
+
+#[tokio::test]
+async fn a_group_hook_with_a_branch_filter_covers_nothing_until_it_is_cleared() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim).await;
+    let selected = Selection {
+        groups: vec!["acme".into()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    // Our group hook, set by this tool, since limited to pushes on `main`.
+    let group = group_hook(&sim, gitlab_sim::AlertStatus::Executable);
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(
+            &session.client.url().to_string(),
+            acme(&sim),
+            group,
+            &spec().secret,
+        )
+        .unwrap();
+    sim.state(|w| w.hook_mut(group).unwrap().push_events_branch_filter = "main".into());
+    let planned = groups::plan_run(
+        &session.client,
+        &report,
+        &selected,
+        &[],
+        &spec(),
+        &fingerprints,
+        &|_| {},
+    )
+    .await;
+    let hook = &planned.groups[0];
+    assert!(
+        matches!(&hook.action, Action::Update { reasons } if reasons.iter().any(|r| r.contains("branches matching a filter"))),
+        "{hook:?}"
+    );
+    assert!(!hook.covering, "{hook:?}");
+    assert!(
+        planned
+            .projects
+            .iter()
+            .all(|o| !matches!(o.action, Action::Covered { .. })),
+        "pushes to other branches would be lost: {:?}",
+        planned.projects
+    );
+    // Asked for, it is set as wanted, and then covers.
+    let asked = groups::asked(&report, &["acme".into()]).unwrap();
+    let applied = groups::apply_run(
+        &session.client,
+        &report,
+        &selected,
+        &asked,
+        &spec(),
+        &fingerprints,
+        false,
+        None,
+        &|_| {},
+    )
+    .await;
+    assert!(applied.groups[0].covering, "{:?}", applied.groups[0]);
+    assert_eq!(
+        sim.state(|w| {
+            let h = w.hook(group).unwrap();
+            (
+                h.push_events_branch_filter.clone(),
+                h.branch_filter_strategy.clone(),
+            )
+        }),
+        (String::new(), "all_branches".to_owned())
+    );
+}
