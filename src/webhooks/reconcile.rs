@@ -2,7 +2,9 @@
 //! without an answer (5xx, no answer in time, a broken connection: see
 //! [`ApiError::may_have_landed`]) may still have been carried out, so the hooks are read again
 //! and the write is sent again only when it did not land: never a blind retry, which would
-//! leave a project with two hooks of ours.
+//! leave a project with two hooks of ours. After a timeout or a 504, GitLab may still be
+//! carrying the write out, so the re-read waits first ([`SettleWait`]). A hook that changed
+//! meanwhile (another URL, or credentials) is never written.
 
 use std::sync::Mutex;
 use std::time::Duration;

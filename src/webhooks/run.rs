@@ -52,7 +52,9 @@ pub async fn plan(
 /// right before writing, so an interrupted run resumes without duplicates; a write whose
 /// answer is lost is reconciled by a re-read, never retried blindly; never touches a hook
 /// that is not ours (another URL, or credentials in it); deletes duplicates of ours only with
-/// `prune_duplicates`.
+/// `prune_duplicates`, and only beside a hook this tool set (of several hooks with our URL,
+/// none set by this tool, none is touched: the project is `Manual`). A hook GitLab keeps
+/// disabled after the re-enabling test delivery fails is `Failed` (`still_disabled`).
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
