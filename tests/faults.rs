@@ -6,15 +6,18 @@
 mod common;
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use gitlab_onboard::Secret;
 use gitlab_onboard::scopes::{self, HookAccess, ProjectAccess, TokenReport};
 use gitlab_onboard::token::Session;
 use gitlab_onboard::webhooks::groups;
 use gitlab_onboard::webhooks::{
-    self, Action, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
+    self, Action, EventUrl, Fingerprints, HookSpec, ProjectOutcome, Selection, SettleWait, Summary,
+    Triggers,
 };
-use gitlab_sim::{HookOwner, Knobs, Simulator, World, WorldSpec, tokens};
+use gitlab_sim::{HookOwner, Knobs, Meanwhile, Simulator, World, WorldSpec, tokens};
 
 const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 const PROJECTS: usize = 70;
@@ -166,17 +169,26 @@ async fn lost_answers_to_updates_and_deletes_are_reconciled() {
     let (sim, session, report) = world(1).await;
     let selected = maintained(&report);
     let selected = &selected[..20];
-    // Hooks made by hand: each with the wrong triggers (an update) and a duplicate (a delete).
-    let dups: Vec<u64> = sim.state(|w| {
+    // Hooks this tool set earlier (fingerprinted), since changed by hand: each with the wrong
+    // triggers (an update) and a duplicate beside it (a delete).
+    let (firsts, dups): (Vec<u64>, Vec<u64>) = sim.state(|w| {
         selected
             .iter()
             .map(|p| {
-                w.add_hook(HookOwner::Project(p.id), EVENTS, None);
-                w.add_hook(HookOwner::Project(p.id), EVENTS, None)
+                (
+                    w.add_hook(HookOwner::Project(p.id), EVENTS, None),
+                    w.add_hook(HookOwner::Project(p.id), EVENTS, None),
+                )
             })
-            .collect()
+            .unzip()
     });
     let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let instance = session.client.url().to_string();
+    for (p, first) in selected.iter().zip(&firsts) {
+        lock(&fingerprints)
+            .record(&instance, p.id, *first, &spec().secret)
+            .unwrap();
+    }
     sim.set_knobs(Knobs {
         lose_write_answers_every: Some(2),
         ..Knobs::default()
@@ -229,9 +241,12 @@ async fn a_group_hook_whose_answer_is_lost_is_adopted_not_made_twice() {
     .pick(&report);
     let asked = groups::asked(&report, &["acme".into()]).unwrap();
     let fingerprints = Mutex::new(Fingerprints::in_memory());
-    // The first write of the run, the group hook's POST, is carried out and its answer lost.
+    // The first write of the run, the group hook's POST, is answered 504 and carried out
+    // right after; the PUT that sets our spec on the adopted hook goes through.
+    fast_settle();
     sim.set_knobs(Knobs {
-        lose_write_answers_every: Some(1),
+        delay_write_commits_every: Some(1_000),
+        delay_write_commit_by: Duration::ZERO,
         ..Knobs::default()
     });
     let lost_first = groups::apply(
@@ -272,6 +287,298 @@ async fn a_group_hook_whose_answer_is_lost_is_adopted_not_made_twice() {
         Action::Unchanged,
         "the adopted hook is known"
     );
+}
+
+fn lock(f: &Mutex<Fingerprints>) -> std::sync::MutexGuard<'_, Fingerprints> {
+    f.lock().unwrap()
+}
+
+/// The demo world and one project this token maintains, with a client that sends each
+/// request once, one at a time: a knob's every-Nth fault falls on a known request, and the
+/// client never sends a write again by itself.
+async fn one_project() -> (Simulator, Session, TokenReport, u64) {
+    let sim = common::demo().await;
+    let mut config = common::config(&sim, tokens::API);
+    config.max_attempts = 1;
+    config.concurrency = 1;
+    let session = Session::open(config).await.unwrap();
+    let report = scopes::detect(&session, &|_| {}).await.unwrap();
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap()
+        .id;
+    (sim, session, report, target)
+}
+
+async fn apply_one(
+    session: &Session,
+    report: &TokenReport,
+    target: u64,
+    fingerprints: &Mutex<Fingerprints>,
+    prune: bool,
+) -> ProjectOutcome {
+    let selected = Selection {
+        projects: vec![target.to_string()],
+        ..Selection::default()
+    }
+    .pick(report);
+    assert_eq!(selected.len(), 1);
+    let mut out = webhooks::apply(
+        &session.client,
+        report,
+        &selected,
+        &spec(),
+        fingerprints,
+        prune,
+        &|_| {},
+    )
+    .await;
+    out.remove(0)
+}
+
+/// A fault knob's every-Nth request count that makes the `n`th request from now fail.
+fn nth_from_now(sim: &Simulator, n: u64) -> Option<u64> {
+    Some(sim.requests().len() as u64 + n)
+}
+
+/// Waits for a write GitLab may still carry out: short, so the tests stay fast.
+fn fast_settle() {
+    webhooks::set_settle_wait(SettleWait {
+        first: Duration::from_millis(100),
+        total: Duration::from_secs(2),
+    });
+}
+
+/// Someone else's hook with the crawler's URL, our triggers and their secret: it looks
+/// exactly like ours.
+fn add_theirs(w: &mut World, project: u64) -> u64 {
+    let id = w.add_hook(HookOwner::Project(project), EVENTS, Some("their-secret"));
+    let h = w.hook_mut(id).unwrap();
+    for e in [
+        "push_events",
+        "note_events",
+        "issues_events",
+        "merge_requests_events",
+        "wiki_page_events",
+    ] {
+        h.events.insert(e.into(), true);
+    }
+    h.branch_filter_strategy = "all_branches".into();
+    id
+}
+
+fn hook_urls(sim: &Simulator, project: u64) -> Vec<(u64, String, Option<String>)> {
+    sim.state(|w| {
+        let mut hooks: Vec<_> = w
+            .hooks_of(HookOwner::Project(project))
+            .map(|h| (h.id, h.url.clone(), h.token.clone()))
+            .collect();
+        hooks.sort();
+        hooks
+    })
+}
+
+fn count(sim: &Simulator, method: &str) -> usize {
+    sim.requests().iter().filter(|r| r.method == method).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_someone_else_added_while_our_create_was_lost_is_given_our_spec() {
+    let (sim, session, report, target) = one_project().await;
+    // Our POST (the request after the hook list) fails without being carried out, and
+    // meanwhile someone adds a hook that looks exactly like ours, with their secret.
+    let theirs = std::sync::Arc::new(AtomicU64::new(0));
+    let seen = theirs.clone();
+    sim.set_knobs(Knobs {
+        fail_every: nth_from_now(&sim, 2),
+        meanwhile: Some(Meanwhile::new(move |w| {
+            seen.store(add_theirs(w, target), Ordering::SeqCst);
+        })),
+        ..Knobs::default()
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let out = apply_one(&session, &report, target, &fingerprints, false).await;
+    sim.set_knobs(Knobs::default());
+    let theirs = theirs.load(Ordering::SeqCst);
+    assert_ne!(theirs, 0, "the POST failed");
+    assert_eq!(out.action, Action::Create, "{out:?}");
+    assert_eq!(out.hook_id, Some(theirs), "adopted: {out:?}");
+    assert_eq!(
+        ours(&sim, target),
+        vec![Some("fault-secret".to_owned())],
+        "the adopted hook carries our secret, not theirs"
+    );
+    assert_eq!(count(&sim, "PUT"), 1, "our spec was set on it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_several_hooks_appear_after_a_lost_create_none_is_adopted() {
+    let (sim, session, report, target) = one_project().await;
+    // Our POST is carried out, and meanwhile someone adds a hook like ours; the answer is lost.
+    let once = AtomicBool::new(false);
+    sim.set_knobs(Knobs {
+        lose_write_answers_every: Some(1),
+        meanwhile: Some(Meanwhile::new(move |w| {
+            if !once.swap(true, Ordering::SeqCst) {
+                add_theirs(w, target);
+            }
+        })),
+        ..Knobs::default()
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    sim.clear_requests();
+    let out = apply_one(&session, &report, target, &fingerprints, false).await;
+    sim.set_knobs(Knobs::default());
+    let hooks = hook_urls(&sim, target);
+    let ids: Vec<u64> = hooks
+        .iter()
+        .filter(|(_, url, _)| url == EVENTS)
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(ids.len(), 2, "{hooks:?}");
+    match &out.action {
+        Action::Failed { message, code } => {
+            assert_eq!(code, "several_new_hooks");
+            assert!(
+                message.contains(&format!("{}, {}", ids[0], ids[1])),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&sim, "PUT") + count(&sim, "DELETE"), 0, "{hooks:?}");
+    assert!(
+        hooks.iter().any(|h| h.2.as_deref() == Some("their-secret")),
+        "theirs keeps its secret: {hooks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_gitlab_finishes_after_its_504_is_waited_for_not_sent_twice() {
+    fast_settle();
+    let (sim, session, report, target) = one_project().await;
+    // GitLab carries our POST out 300 ms after the proxy answered 504.
+    sim.set_knobs(Knobs {
+        delay_write_commits_every: Some(1_000),
+        delay_write_commit_by: Duration::from_millis(300),
+        ..Knobs::default()
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    sim.clear_requests();
+    let out = apply_one(&session, &report, target, &fingerprints, false).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sim.set_knobs(Knobs::default());
+    assert!(
+        sim.requests().iter().any(|r| r.status == 504),
+        "the answer was lost"
+    );
+    assert_eq!(out.action, Action::Create, "{out:?}");
+    assert_eq!(count(&sim, "POST"), 1, "sent once");
+    assert_eq!(ours(&sim, target), vec![Some("fault-secret".to_owned())]);
+    assert!(out.duplicates.is_empty(), "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_sent_again_after_a_504_reports_the_first_when_it_lands() {
+    fast_settle();
+    let (sim, session, report, target) = one_project().await;
+    // GitLab carries our POST out only when the next write arrives, after every wait.
+    sim.set_knobs(Knobs {
+        delay_write_commits_every: Some(1_000),
+        delay_write_commit_by: Duration::from_secs(600),
+        ..Knobs::default()
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    sim.clear_requests();
+    let out = apply_one(&session, &report, target, &fingerprints, false).await;
+    sim.set_knobs(Knobs::default());
+    assert_eq!(count(&sim, "POST"), 2, "sent again after the waits");
+    let hooks: Vec<u64> = hook_urls(&sim, target)
+        .into_iter()
+        .filter(|(_, url, _)| url == EVENTS)
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    assert_eq!(out.action, Action::Create, "{out:?}");
+    assert_eq!(out.hook_id, Some(hooks[1]), "{out:?}");
+    assert_eq!(out.duplicates, vec![hooks[0]], "the first is reported");
+    // The next run keeps the one it set and prunes the other on request.
+    let again = apply_one(&session, &report, target, &fingerprints, true).await;
+    assert_eq!(again.action, Action::Unchanged, "{again:?}");
+    assert_eq!(ours(&sim, target), vec![Some("fault-secret".to_owned())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_whose_answer_is_lost_is_not_sent_again_to_a_hook_changed_meanwhile() {
+    let (sim, session, report, target) = one_project().await;
+    // A hook with our URL made by hand: ours to update (the secret was not set by this tool).
+    let hook = sim.state(|w| w.add_hook(HookOwner::Project(target), EVENTS, None));
+    // The PUT is carried out, its answer lost; meanwhile its owner points it elsewhere.
+    let once = AtomicBool::new(false);
+    sim.set_knobs(Knobs {
+        lose_write_answers_every: Some(1),
+        meanwhile: Some(Meanwhile::new(move |w| {
+            if !once.swap(true, Ordering::SeqCst) {
+                w.hook_mut(hook).unwrap().url = "https://other.example.com/hook".into();
+            }
+        })),
+        ..Knobs::default()
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    sim.clear_requests();
+    let out = apply_one(&session, &report, target, &fingerprints, false).await;
+    sim.set_knobs(Knobs::default());
+    assert!(
+        matches!(&out.action, Action::Failed { code, message } if code == "hook_changed" && message.contains("changed meanwhile")),
+        "{out:?}"
+    );
+    assert_eq!(count(&sim, "PUT"), 1, "not sent again");
+    assert_eq!(
+        sim.state(|w| w.hook(hook).unwrap().url.clone()),
+        "https://other.example.com/hook"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_whose_answer_is_lost_is_not_sent_again_to_a_hook_changed_meanwhile() {
+    let (sim, session, report, target) = one_project().await;
+    // Ours (set by this tool), and a duplicate to prune.
+    let (kept, dup) = sim.state(|w| {
+        let kept = add_theirs(w, target);
+        w.hook_mut(kept).unwrap().token = Some("fault-secret".into());
+        (kept, w.add_hook(HookOwner::Project(target), EVENTS, None))
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    lock(&fingerprints)
+        .record(
+            &session.client.url().to_string(),
+            target,
+            kept,
+            &spec().secret,
+        )
+        .unwrap();
+    // The DELETE (the request after the hook list) fails without being carried out, and
+    // meanwhile the duplicate's owner points it elsewhere.
+    sim.set_knobs(Knobs {
+        fail_every: nth_from_now(&sim, 2),
+        meanwhile: Some(Meanwhile::new(move |w| {
+            w.hook_mut(dup).unwrap().url = "https://other.example.com/hook".into();
+        })),
+        ..Knobs::default()
+    });
+    sim.clear_requests();
+    let out = apply_one(&session, &report, target, &fingerprints, true).await;
+    sim.set_knobs(Knobs::default());
+    assert_eq!(out.action, Action::Unchanged, "{out:?}");
+    assert_eq!(out.duplicates, vec![dup], "not deleted: {out:?}");
+    assert_eq!(count(&sim, "DELETE"), 1, "not sent again");
+    assert_eq!(
+        sim.state(|w| w.hook(dup).map(|h| h.url.clone())).as_deref(),
+        Some("https://other.example.com/hook")
+    );
+    assert!(sim.state(|w| w.hook(kept).is_some()));
 }
 
 #[tokio::test]
@@ -318,5 +625,54 @@ async fn the_cli_exits_4_when_an_apply_leaves_a_project_failed() {
             .unwrap()
             .contains("Outbound requests"),
         "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exits_4_while_a_hook_stays_disabled_and_the_next_run_tries_again() {
+    let (sim, _session, _report, target) = one_project().await;
+    // GitLab disabled our hook, and refuses the test delivery that would re-enable it.
+    let hook = sim.state(|w| {
+        w.project_mut(target).unwrap().empty_repo = true;
+        let id = w.add_hook(HookOwner::Project(target), EVENTS, Some("s"));
+        w.hook_mut(id).unwrap().alert_status = gitlab_sim::AlertStatus::Disabled;
+        id
+    });
+    let data = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let project = target.to_string();
+    let args = [
+        "webhooks",
+        "apply",
+        "--gitlab-url",
+        &url,
+        "--project",
+        &project,
+        "--event-url",
+        EVENTS,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--json",
+    ];
+    let env = [
+        ("HOOK_SECRET", "s"),
+        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+    ];
+    let out = common::cli_env(&args, Some(tokens::API), None, &env).await;
+    assert_eq!(out.status.code(), Some(4), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["projects"][0];
+    assert_eq!(p["action"], "failed", "{p}");
+    assert_eq!(p["code"], "still_disabled", "{p}");
+    // Once the receiver can answer, the next run writes and tests it again (nothing was
+    // taken as done).
+    sim.state(|w| w.project_mut(target).unwrap().empty_repo = false);
+    let out = common::cli_env(&args, Some(tokens::API), None, &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["projects"][0]["action"], "update", "{json}");
+    assert_eq!(
+        sim.state(|w| w.hook(hook).unwrap().alert_status),
+        gitlab_sim::AlertStatus::Executable
     );
 }

@@ -3,7 +3,15 @@
 
 mod common;
 
+use std::sync::Mutex;
+
 use common::{cli_env, stderr};
+use gitlab_onboard::Secret;
+use gitlab_onboard::scopes::{self, TokenReport};
+use gitlab_onboard::token::Session;
+use gitlab_onboard::webhooks::{
+    Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Triggers, groups,
+};
 use gitlab_sim::{HookOwner, Simulator, tokens};
 use serde_json::Value;
 
@@ -407,4 +415,260 @@ async fn a_group_parent_cycle_is_an_error_not_an_endless_loop() {
         .find(|g| g["full_path"] == "acme")
         .expect("acme in the plan");
     assert_eq!(acme["code"], "group_cycle", "{acme}");
+}
+
+fn spec() -> HookSpec {
+    HookSpec {
+        url: EventUrl::parse(EVENTS).unwrap(),
+        triggers: Triggers::default(),
+        secret: Secret::new("group-secret"),
+    }
+}
+
+async fn step2(sim: &Simulator) -> (Session, TokenReport) {
+    let session = common::session(sim, tokens::API).await.unwrap();
+    let report = scopes::detect(&session, &|_| {}).await.unwrap();
+    (session, report)
+}
+
+fn acme(sim: &Simulator) -> u64 {
+    sim.state(|w| w.group_by_path("acme").unwrap().id)
+}
+
+#[tokio::test]
+async fn a_covering_group_hook_removes_only_the_project_hooks_this_tool_set() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim).await;
+    let selected = Selection {
+        groups: vec!["acme".into()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let asked = groups::asked(&report, &["acme".into()]).unwrap();
+    let instance = session.client.url().to_string();
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let secret = spec().secret;
+    // Our group hook, set by this tool: it covers the projects below acme.
+    let group = group_hook(&sim, gitlab_sim::AlertStatus::Executable);
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(&instance, acme(&sim), group, &secret)
+        .unwrap();
+    // Below it: a project hook this tool set, and one with the crawler's URL it did not.
+    let (p1, p2) = (selected[0].id, selected[1].id);
+    let (ours, plain) = sim.state(|w| {
+        (
+            w.add_hook(HookOwner::Project(p1), EVENTS, Some("group-secret")),
+            w.add_hook(HookOwner::Project(p2), EVENTS, None),
+        )
+    });
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(&instance, p1, ours, &secret)
+        .unwrap();
+    let run = groups::apply_run(
+        &session.client,
+        &report,
+        &selected,
+        &asked,
+        &spec(),
+        &fingerprints,
+        false,
+        None,
+        &|_| {},
+    )
+    .await;
+    assert!(run.groups[0].covering, "{:?}", run.groups[0]);
+    assert!(sim.state(|w| w.hook(ours).is_none()), "ours is removed");
+    assert!(
+        sim.state(|w| w.hook(plain).is_some()),
+        "one it did not set is kept"
+    );
+    let outcome = |id: u64| run.projects.iter().find(|o| o.project_id == id).unwrap();
+    assert!(
+        matches!(outcome(p1).action, Action::Covered { .. }),
+        "{:?}",
+        outcome(p1)
+    );
+    assert!(outcome(p1).duplicates.is_empty(), "{:?}", outcome(p1));
+    let kept = outcome(p2);
+    assert_eq!(kept.duplicates, vec![plain], "{kept:?}");
+    assert!(
+        matches!(&kept.action, Action::Manual { reason } if reason.contains("not set by this tool") && reason.contains(&plain.to_string())),
+        "{kept:?}"
+    );
+}
+
+#[tokio::test]
+async fn several_group_hooks_with_our_url_none_set_by_this_tool_are_left_to_a_person() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim).await;
+    let selected = Selection {
+        groups: vec!["acme".into()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let asked = groups::asked(&report, &["acme".into()]).unwrap();
+    let hooks = [
+        group_hook(&sim, gitlab_sim::AlertStatus::Executable),
+        group_hook(&sim, gitlab_sim::AlertStatus::Executable),
+    ];
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    sim.clear_requests();
+    let run = groups::apply_run(
+        &session.client,
+        &report,
+        &selected,
+        &asked,
+        &spec(),
+        &fingerprints,
+        true,
+        None,
+        &|_| {},
+    )
+    .await;
+    let acme = &run.groups[0];
+    assert!(
+        matches!(&acme.action, Action::Manual { reason } if reason.contains("several hooks with the crawler's URL, none set by this tool")),
+        "{acme:?}"
+    );
+    assert!(!acme.covering, "{acme:?}");
+    assert_eq!(acme.hook_id, None);
+    assert_eq!(acme.duplicates, hooks);
+    let group_writes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && r.path.contains("/groups/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(group_writes.is_empty(), "{group_writes:?}");
+    // The projects below keep (here: get) their own hooks.
+    assert!(
+        run.projects
+            .iter()
+            .all(|o| !matches!(o.action, Action::Covered { .. })),
+        "{:?}",
+        run.projects
+    );
+}
+
+#[tokio::test]
+async fn where_the_plan_is_unknown_verify_does_not_take_an_unproved_group_hook_for_ok() {
+    let sim = common::demo().await;
+    sim.state(|w| {
+        let acme = w.group_by_path("acme").unwrap().id;
+        w.group_mut(acme).unwrap().plan = "default".into();
+    });
+    // A correct group hook, made by hand: whether this GitLab runs it is not known.
+    group_hook(&sim, gitlab_sim::AlertStatus::Executable);
+    let (session, report) = step2(&sim).await;
+    let selected = Selection {
+        groups: vec!["acme".into()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let asked = groups::asked(&report, &["acme".into()]).unwrap();
+    let verified = groups::verify_run(
+        &session.client,
+        &report,
+        &selected,
+        &asked,
+        &spec(),
+        &|_| {},
+    )
+    .await;
+    let acme = &verified.groups[0];
+    assert_eq!(
+        acme.action,
+        Action::Manual {
+            reason: groups::NOT_PROVED.into()
+        }
+    );
+    assert!(!acme.covering, "{acme:?}");
+    assert_eq!(verified.groups_not_ok(&asked), 1);
+    assert!(!verified.projects.is_empty());
+    for c in &verified.projects {
+        assert!(
+            matches!(&c.check, Check::Unknown { reason } if reason.contains("not proved")),
+            "{c:?}"
+        );
+    }
+    // Nothing was written by the verify.
+    assert!(sim.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test]
+async fn a_group_hook_with_a_branch_filter_covers_nothing_until_it_is_cleared() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim).await;
+    let selected = Selection {
+        groups: vec!["acme".into()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    // Our group hook, set by this tool, since limited to pushes on `main`.
+    let group = group_hook(&sim, gitlab_sim::AlertStatus::Executable);
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(
+            &session.client.url().to_string(),
+            acme(&sim),
+            group,
+            &spec().secret,
+        )
+        .unwrap();
+    sim.state(|w| w.hook_mut(group).unwrap().push_events_branch_filter = "main".into());
+    let planned = groups::plan_run(
+        &session.client,
+        &report,
+        &selected,
+        &[],
+        &spec(),
+        &fingerprints,
+        &|_| {},
+    )
+    .await;
+    let hook = &planned.groups[0];
+    assert!(
+        matches!(&hook.action, Action::Update { reasons } if reasons.iter().any(|r| r.contains("branches matching a filter"))),
+        "{hook:?}"
+    );
+    assert!(!hook.covering, "{hook:?}");
+    assert!(
+        planned
+            .projects
+            .iter()
+            .all(|o| !matches!(o.action, Action::Covered { .. })),
+        "pushes to other branches would be lost: {:?}",
+        planned.projects
+    );
+    // Asked for, it is set as wanted, and then covers.
+    let asked = groups::asked(&report, &["acme".into()]).unwrap();
+    let applied = groups::apply_run(
+        &session.client,
+        &report,
+        &selected,
+        &asked,
+        &spec(),
+        &fingerprints,
+        false,
+        None,
+        &|_| {},
+    )
+    .await;
+    assert!(applied.groups[0].covering, "{:?}", applied.groups[0]);
+    assert_eq!(
+        sim.state(|w| {
+            let h = w.hook(group).unwrap();
+            (
+                h.push_events_branch_filter.clone(),
+                h.branch_filter_strategy.clone(),
+            )
+        }),
+        (String::new(), "all_branches".to_owned())
+    );
 }

@@ -98,6 +98,7 @@ async fn main() -> std::io::Result<()> {
         block_local_hook_urls: args.block_local_hook_urls,
         link_base: args.link_base,
         lose_write_answers_every: args.lose_write_answers_every,
+        ..Knobs::default()
     });
     let tokens: serde_json::Map<String, serde_json::Value> = tokens::ALL
         .iter()

@@ -85,7 +85,9 @@ impl fmt::Debug for EventUrl {
 }
 
 /// True when a URL has a user-info part: a user name or password, masked or not. Both the
-/// parsed URL and the raw authority are checked (an empty `@` parses to no user name).
+/// parsed URL and the raw authority are checked (an empty `@` parses to no user name). The
+/// authority is what follows the scheme's `:` and any slashes: a special scheme such as
+/// `https:` needs no `//` (`https:@host/x` has an empty user-info part).
 fn carries_credentials(input: &str) -> bool {
     let input = input.trim();
     if let Ok(url) = Url::parse(input)
@@ -93,9 +95,10 @@ fn carries_credentials(input: &str) -> bool {
     {
         return true;
     }
-    let Some((_, rest)) = input.split_once("://") else {
+    let Some((_, rest)) = input.split_once(':') else {
         return false;
     };
+    let rest = rest.trim_start_matches(['/', '\\']);
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or(rest);
     authority.contains('@')
 }
@@ -143,6 +146,10 @@ mod tests {
             "https://{user}:{password}@crawler.example.com/instance/gitlab/events",
             "https://{user}@crawler.example.com/instance/gitlab/events",
             "HTTPS://a:b@CRAWLER.example.com:443/instance/gitlab/events/",
+            "https:@crawler.example.com/instance/gitlab/events",
+            "https:/@crawler.example.com/instance/gitlab/events",
+            "https:\\\\@crawler.example.com/instance/gitlab/events",
+            "https:user@crawler.example.com/instance/gitlab/events",
         ] {
             assert!(!ours.matches(theirs), "{theirs}");
         }
@@ -191,6 +198,7 @@ mod tests {
                 password in proptest::option::of("[a-zA-Z0-9{}%._~!$-]{0,12}"),
                 host_case in any::<bool>(),
                 slash in any::<bool>(),
+                slashes in 0usize..4,
             ) {
                 let ours = EventUrl::parse("https://crawler.example.com/instance/gitlab/events").unwrap();
                 let host = if host_case { "CRAWLER.example.com" } else { "crawler.example.com" };
@@ -198,8 +206,9 @@ mod tests {
                     Some(p) => format!("{user}:{p}"),
                     None => user.clone(),
                 };
+                let after_scheme = ["", "/", "//", "\\\\"][slashes];
                 let url = format!(
-                    "https://{userinfo}@{host}/instance/gitlab/events{}",
+                    "https:{after_scheme}{userinfo}@{host}/instance/gitlab/events{}",
                     if slash { "/" } else { "" }
                 );
                 prop_assert!(!ours.matches(&url), "{}", url);

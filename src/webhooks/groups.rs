@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::reconcile::{self, Home};
-use super::run::{examine, failed, lock};
+use super::run::{SEVERAL, examine, failed, lock};
 use super::{
     Action, Check, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome, RunProgress,
 };
@@ -179,7 +179,9 @@ pub async fn plan(
 }
 
 /// Re-reads each group's plan and hooks: `Unchanged` is a correct hook, `Create` a missing
-/// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Writes
+/// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Where
+/// the plan cannot be read, a correct hook is `Manual` ([`NOT_PROVED`]) and covers nothing:
+/// only a test delivery shows GitLab runs it, as [`apply`] requires before it covers. Writes
 /// nothing.
 pub async fn verify(
     client: &Client,
@@ -188,8 +190,20 @@ pub async fn verify(
     selected: &[&ProjectAccess],
     spec: &HookSpec,
 ) -> Vec<GroupHook> {
-    inspect_all(client, report, groups, selected, spec, &|_, _| true).await
+    let mut hooks = inspect_all(client, report, groups, selected, spec, &|_, _| true).await;
+    for h in &mut hooks {
+        if h.covering && h.support == PlanSupport::Unknown {
+            h.covering = false;
+            h.action = Action::Manual {
+                reason: NOT_PROVED.into(),
+            };
+        }
+    }
+    hooks
 }
+
+/// A verify's verdict on a correct group hook where the plan cannot be read.
+pub const NOT_PROVED: &str = "not proved: the plan cannot be read here (self-managed), so whether GitLab runs this group hook is not known; send a test delivery through it (an apply with this group hook sends one) before relying on it";
 
 /// [`inspect`] for each group in turn; `known(group, hook)` says whether this tool set that
 /// hook with the current secret.
@@ -232,9 +246,14 @@ pub async fn apply(
             .chain(hook.duplicates.iter().copied())
             .collect();
         let written = match (&hook.action, hook.hook_id) {
-            (Action::Create, _) => reconcile::create(client, home, spec, &before)
-                .await
-                .map(Some),
+            (Action::Create, _) => {
+                reconcile::create(client, home, spec, &before)
+                    .await
+                    .map(|made| {
+                        hook.duplicates.extend(made.duplicates);
+                        Some(made.hook)
+                    })
+            }
             (Action::Update { .. }, Some(id)) => {
                 reconcile::update(client, home, id, spec, known(id))
                     .await
@@ -643,7 +662,24 @@ pub async fn verify_run(
         })
         .collect();
     let then = offset(progress, covered.len(), total);
-    let rest_checks = super::verify(client, &split.rest(), spec, &then).await;
+    // A project with no hook of its own below a group hook that is correct but not proved
+    // may or may not get its events: not known, rather than missing.
+    let unproved: Vec<&GroupHook> = groups
+        .iter()
+        .filter(|h| matches!(&h.action, Action::Manual { reason } if reason == NOT_PROVED))
+        .collect();
+    let rest = split.rest();
+    let mut rest_checks = super::verify(client, &rest, spec, &then).await;
+    for (p, c) in rest.iter().zip(&mut rest_checks) {
+        if let (Check::Missing, Some(g)) = (&c.check, unproved.iter().find(|h| h.covers(p))) {
+            c.check = Check::Unknown {
+                reason: format!(
+                    "no project hook; the group hook of {} may stand for it, but it is {NOT_PROVED}",
+                    g.full_path
+                ),
+            };
+        }
+    }
     let projects = split.merge(covered_checks, rest_checks);
     GroupedCheck { projects, groups }
 }
@@ -721,6 +757,16 @@ async fn inspect(
     hook.action = match ours.reasons {
         _ if support == PlanSupport::Free => Action::Manual {
             reason: "the Free plan does not run group webhooks (GitLab may accept one that never fires): use project hooks".into(),
+        },
+        _ if ours.several => Action::Manual {
+            reason: format!(
+                "{SEVERAL} (group hooks {})",
+                hook.duplicates
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         },
         Some(reasons) if reasons.is_empty() => Action::Unchanged,
         Some(reasons) if can_write => Action::Update { reasons },

@@ -2,7 +2,12 @@
 //! without an answer (5xx, no answer in time, a broken connection: see
 //! [`ApiError::may_have_landed`]) may still have been carried out, so the hooks are read again
 //! and the write is sent again only when it did not land: never a blind retry, which would
-//! leave a project with two hooks of ours.
+//! leave a project with two hooks of ours. After a timeout or a 504, GitLab may still be
+//! carrying the write out, so the re-read waits first ([`SettleWait`]). A hook that changed
+//! meanwhile (another URL, or credentials) is never written.
+
+use std::sync::Mutex;
+use std::time::Duration;
 
 use super::HookSpec;
 use crate::client::Client;
@@ -47,16 +52,108 @@ async fn ours_now(
         .collect())
 }
 
+/// How long to wait for a write GitLab may still be carrying out (its answer ran out of time,
+/// or a proxy answered 504) before taking a re-read that does not show it as proof it did
+/// not land: the first wait, doubled after each re-read, until `total` has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettleWait {
+    /// The first wait.
+    pub first: Duration,
+    /// All waits together, at most.
+    pub total: Duration,
+}
+
+impl SettleWait {
+    /// 2 s, then 4, 8, 16… up to 60 s in all.
+    pub const DEFAULT: SettleWait = SettleWait {
+        first: Duration::from_secs(2),
+        total: Duration::from_secs(60),
+    };
+}
+
+/// The wait in force.
+static SETTLE: Mutex<SettleWait> = Mutex::new(SettleWait::DEFAULT);
+
+/// Sets how long every later run waits for a write GitLab may still be carrying out (see
+/// [`SettleWait`]; tests and demos shorten it). Process-wide.
+pub fn set_settle_wait(wait: SettleWait) {
+    *SETTLE.lock().unwrap_or_else(|e| e.into_inner()) = wait;
+}
+
+fn settle_wait() -> SettleWait {
+    *SETTLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Waits `d`, or stops when the run is cancelled.
+async fn pause(client: &Client, d: Duration) -> Result<(), ApiError> {
+    let cancel = client.cancellation();
+    tokio::select! {
+        _ = cancel.cancelled() => Err(ApiError::Cancelled),
+        _ = tokio::time::sleep(d) => Ok(()),
+    }
+}
+
+/// The hooks with our URL that were not there before (`before`: their IDs), lowest ID first.
+/// `lost`: why the create's answer was lost; when GitLab may still be carrying it out
+/// ([`ApiError::may_still_land`]), re-reads follow waits ([`SettleWait`]) until one shows a
+/// new hook or the waits are spent.
+async fn new_hooks(
+    client: &Client,
+    home: Home,
+    spec: &HookSpec,
+    before: &[u64],
+    lost: &ApiError,
+) -> Result<Vec<ProjectHook>, ApiError> {
+    let read = || async {
+        let mut made: Vec<ProjectHook> = ours_now(client, home, spec)
+            .await?
+            .into_iter()
+            .filter(|h| !before.contains(&h.id))
+            .collect();
+        made.sort_by_key(|h| h.id);
+        Ok::<_, ApiError>(made)
+    };
+    if !lost.may_still_land() {
+        return read().await;
+    }
+    let SettleWait { first, total } = settle_wait();
+    let mut waited = Duration::ZERO;
+    let mut wait = first.min(total);
+    loop {
+        pause(client, wait).await?;
+        waited += wait;
+        let made = read().await?;
+        if !made.is_empty() || waited >= total {
+            return Ok(made);
+        }
+        wait = (wait * 2).min(total - waited).max(Duration::from_millis(1));
+    }
+}
+
+/// A hook this tool created, as GitLab has it, and further new hooks with our URL seen after
+/// a create whose answer was lost was sent again (the lost one landed after all).
+#[derive(Debug)]
+pub(super) struct Created {
+    /// Ours.
+    pub hook: ProjectHook,
+    /// New hooks with our URL besides ours: reported as duplicates.
+    pub duplicates: Vec<u64>,
+}
+
 /// Creates our hook and returns it as GitLab has it. `before`: the IDs of the hooks with our
-/// URL read before this write. When the answer is lost, a hook with our URL that was not
-/// there before is the one this write made: it is adopted (and set as wanted if it differs);
-/// when there is none, the hook is written again.
+/// URL read before this write. When the answer is lost, the hooks are read again (after
+/// waiting when GitLab may still be carrying the write out, see [`SettleWait`]): one new hook
+/// with our URL is the one this write made, and it is adopted and set as wanted (a PUT of the
+/// whole spec, secret included: someone else may have added it meanwhile); several are
+/// reported ([`ApiError::SeveralNewHooks`]) and none is adopted; none means the write did not
+/// land, and it is sent again. After a create sent again, the hooks are read once more and
+/// other new hooks with our URL are returned as duplicates.
 pub(super) async fn create(
     client: &Client,
     home: Home,
     spec: &HookSpec,
     before: &[u64],
-) -> Result<ProjectHook, ApiError> {
+) -> Result<Created, ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -64,24 +161,43 @@ pub(super) async fn create(
             .post::<_, ProjectHook>(&home.hooks(), &spec.body())
             .await
         {
-            Ok(hook) => return Ok(hook),
+            Ok(hook) if attempt == 1 => {
+                return Ok(Created {
+                    hook,
+                    duplicates: Vec::new(),
+                });
+            }
+            Ok(hook) => {
+                // The hook is made: a failed read leaves the duplicates to the next run.
+                let duplicates = ours_now(client, home, spec)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|h| h.id)
+                    .filter(|id| !before.contains(id) && *id != hook.id)
+                    .collect();
+                return Ok(Created { hook, duplicates });
+            }
             Err(e) if e.may_have_landed() => e,
             Err(e) => return Err(e),
         };
-        let made = ours_now(client, home, spec)
-            .await?
-            .into_iter()
-            .filter(|h| !before.contains(&h.id))
-            .min_by_key(|h| h.id);
-        if let Some(made) = made {
-            return if spec.differences(&made).is_empty() {
-                Ok(made)
-            } else {
-                update(client, home, made.id, spec, false).await
-            };
-        }
-        if attempt >= ATTEMPTS {
-            return Err(lost);
+        let made = new_hooks(client, home, spec, before, &lost).await?;
+        match made.as_slice() {
+            [] if attempt >= ATTEMPTS => return Err(lost),
+            [] => {}
+            [made] => {
+                let hook = update(client, home, made.id, spec, false).await?;
+                return Ok(Created {
+                    hook,
+                    duplicates: Vec::new(),
+                });
+            }
+            several => {
+                return Err(ApiError::SeveralNewHooks {
+                    path: home.hooks(),
+                    hooks: several.iter().map(|h| h.id).collect(),
+                });
+            }
         }
     }
 }
@@ -89,7 +205,9 @@ pub(super) async fn create(
 /// Sets the spec (secret included) on hook `id` and returns it as GitLab has it.
 /// `secret_known`: the hook already has the current secret, so a re-read that shows the
 /// wanted triggers proves the update; otherwise (GitLab never shows the secret) an update
-/// whose answer was lost is sent again, which is safe: an update is idempotent.
+/// whose answer was lost is sent again, which is safe: an update is idempotent. A re-read
+/// that shows the hook no longer has our URL (or now carries credentials) stops with
+/// [`ApiError::HookChanged`]: someone changed it meanwhile, and it is not ours to write.
 pub(super) async fn update(
     client: &Client,
     home: Home,
@@ -110,6 +228,12 @@ pub(super) async fn update(
         };
         // A hook deleted meanwhile answers 404: reported as it is, never re-created here.
         let now: ProjectHook = client.get(&home.hook(id), &[]).await?;
+        if !spec.url.matches(&now.url) {
+            return Err(ApiError::HookChanged {
+                path: home.hooks(),
+                hook: id,
+            });
+        }
         if secret_known && spec.differences(&now).is_empty() {
             return Ok(now);
         }
@@ -120,8 +244,14 @@ pub(super) async fn update(
 }
 
 /// Deletes hook `id`. When the answer is lost, a re-read that no longer finds the hook
-/// proves the delete; otherwise it is sent again.
-pub(super) async fn delete(client: &Client, home: Home, id: u64) -> Result<(), ApiError> {
+/// proves the delete; one that finds it with our URL sends it again; one that finds it
+/// changed (another URL, or credentials) stops with [`ApiError::HookChanged`].
+pub(super) async fn delete(
+    client: &Client,
+    home: Home,
+    id: u64,
+    spec: &HookSpec,
+) -> Result<(), ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -133,6 +263,12 @@ pub(super) async fn delete(client: &Client, home: Home, id: u64) -> Result<(), A
         match client.get::<ProjectHook>(&home.hook(id), &[]).await {
             Err(ApiError::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
+            Ok(now) if !spec.url.matches(&now.url) => {
+                return Err(ApiError::HookChanged {
+                    path: home.hooks(),
+                    hook: id,
+                });
+            }
             Ok(_) if attempt >= ATTEMPTS => return Err(lost),
             Ok(_) => {}
         }
