@@ -466,7 +466,14 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
 
     // The first run is cancelled after three projects.
     let run = session.client.for_run();
-    let journal = webhooks::Journal::open(&lock, &sim.url(), &s, &key).unwrap();
+    let journal = webhooks::Journal::open(
+        &lock,
+        &sim.url(),
+        &s,
+        &webhooks::RunOptions::default(),
+        &key,
+    )
+    .unwrap();
     let first = webhooks::apply_resumable(
         &run,
         &report,
@@ -500,7 +507,14 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
 
     // The second run takes the finished projects from the journal: no request for them.
     sim.clear_requests();
-    let journal = webhooks::Journal::open(&lock, &sim.url(), &s, &key).unwrap();
+    let journal = webhooks::Journal::open(
+        &lock,
+        &sim.url(),
+        &s,
+        &webhooks::RunOptions::default(),
+        &key,
+    )
+    .unwrap();
     assert_eq!(journal.resumed(), finished);
     let second = webhooks::apply_resumable(
         &session.client,

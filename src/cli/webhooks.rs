@@ -202,13 +202,18 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 groups: group_hooks,
                 projects: outcomes,
             } = if let Some(lock) = &lock {
-                let journal = webhooks::Journal::open(lock, client.url().as_str(), &spec, &key)
-                    .map_err(|e| {
-                        Error::LocalState(format!(
-                            "cannot open the apply journal in {}: {e}",
-                            dir.display()
-                        ))
-                    })?;
+                let options = webhooks::RunOptions {
+                    group_hooks: args.group_hooks.clone(),
+                    prune_duplicates: args.prune_duplicates,
+                };
+                let journal =
+                    webhooks::Journal::open(lock, client.url().as_str(), &spec, &options, &key)
+                        .map_err(|e| {
+                            Error::LocalState(format!(
+                                "cannot open the apply journal in {}: {e}",
+                                dir.display()
+                            ))
+                        })?;
                 if journal.resumed() > 0 {
                     eprintln!(
                         "Resuming an interrupted apply: {} projects were already done.",

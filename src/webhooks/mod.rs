@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
-pub use journal::Journal;
+pub use journal::{Journal, RunOptions};
 pub use run::{
     Check, ProjectCheck, RunProgress, apply, apply_resumable, cover, plan, test_deliveries,
     test_delivery, verify,

@@ -12,7 +12,7 @@ use gitlab_onboard::webhooks::fingerprints::FingerprintKey;
 use gitlab_onboard::webhooks::groups::{self, GroupHook};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome,
-    RunProgress, Selection, Summary, Triggers, instructions,
+    RunOptions, RunProgress, Selection, Summary, Triggers, instructions,
 };
 use gitlab_onboard::{GitLabUrl, Secret};
 use serde::{Deserialize, Serialize};
@@ -276,13 +276,17 @@ impl WebhookState {
         let lock = RunLock::acquire(&self.data_dir).map_err(gitlab_onboard::Error::from)?;
         let key = fingerprint_key(keychain, url)?;
         let fingerprints = Mutex::new(self.fingerprints(key.clone())?);
-        let journal = Journal::open(&lock, url.as_str(), &spec, &key).map_err(|e| {
+        let asked = request.asked(&step2.report)?;
+        let options = RunOptions {
+            group_hooks: asked.iter().map(|g| g.full_path.clone()).collect(),
+            prune_duplicates,
+        };
+        let journal = Journal::open(&lock, url.as_str(), &spec, &options, &key).map_err(|e| {
             local_state(format!(
                 "cannot open the apply journal in {}: {e}",
                 self.data_dir.display()
             ))
         })?;
-        let asked = request.asked(&step2.report)?;
         let resumed = journal.resumed();
         let run = self.start(&step2.session.client)?;
         let projects = request.selection().pick(&step2.report);
