@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
-use e2e::Window;
+use e2e::{ForgetInstance, Window};
 use gcs::{BUCKET, Emulator};
 use gitlab_onboard::client::ClientConfig;
 use gitlab_onboard::keychain::Keychain;
@@ -32,15 +32,6 @@ use gitlab_sim::{Simulator, World, WorldSpec, tokens};
 const OPEN_ANSWER_ENV: &str = "GITLAB_ONBOARD_TEST_OPEN_FILE";
 const SAVE_ANSWER_ENV: &str = "GITLAB_ONBOARD_TEST_SAVE_FILE";
 const DOMAIN: &str = "corp.example";
-
-/// Deletes the test's token from the keychain, even when the test fails.
-struct ForgetToken(Keychain, GitLabUrl);
-
-impl Drop for ForgetToken {
-    fn drop(&mut self) {
-        let _ = self.0.delete_token(&self.1);
-    }
-}
 
 /// The session and step-2 report the app will have, for the expected mapping.
 async fn detect(sim: &Simulator) -> (Session, TokenReport) {
@@ -90,7 +81,7 @@ mod e2e_users {
         let emulator = Emulator::start();
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url);
+        let _forget = ForgetInstance(keychain.clone(), url);
 
         // Two people the domain alone would guess: one the export names, one the admin edits.
         let (session, report) = detect(&sim).await;
@@ -246,7 +237,7 @@ mod e2e_users {
         let sim = Simulator::start(world).await.expect("start the simulator");
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url);
+        let _forget = ForgetInstance(keychain.clone(), url);
 
         let window = Window::open("users-100k").await;
         open_users_step(&window, &sim).await;

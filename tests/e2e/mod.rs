@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use gitlab_onboard::GitLabUrl;
+use gitlab_onboard::keychain::Keychain;
 use serde_json::json;
+
+/// The app's data directory (see `src/files.rs`).
+const DATA_DIR_ENV: &str = "GITLAB_ONBOARD_DATA_DIR";
 
 /// How long to wait for a screen to appear (a cold WebKit start plus GitLab calls).
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -136,11 +141,25 @@ impl Drop for Driver {
     }
 }
 
+/// Deletes what a test left in the keychain for an instance (the token, the webhook secret and
+/// the fingerprint key), even when the test fails.
+pub struct ForgetInstance(pub Keychain, pub GitLabUrl);
+
+impl Drop for ForgetInstance {
+    fn drop(&mut self) {
+        let _ = self.0.delete_token(&self.1);
+        let _ = self.0.delete_webhook_secret(&self.1);
+        let _ = self.0.delete_fingerprint_key(&self.1);
+    }
+}
+
 /// The app's window in a WebDriver session. Dropping it ends everything it started.
 pub struct Window {
     client: Option<Client>,
     // Declared after `client`: dropped last.
     driver: Driver,
+    /// The app's own data directory, when the test gave none: no two windows share one.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Window {
@@ -150,7 +169,15 @@ impl Window {
     }
 
     /// [`Window::open`] with extra environment variables for the app (e.g. its data directory).
+    /// Unless `env` names `GITLAB_ONBOARD_DATA_DIR`, the app gets a fresh one of its own.
     pub async fn open_with(name: &str, env: &[(&str, &OsStr)]) -> Window {
+        let own_data_dir = (!env.iter().any(|(k, _)| *k == DATA_DIR_ENV))
+            .then(|| tempfile::tempdir().expect("a temporary data directory"));
+        let mut env = env.to_vec();
+        if let Some(dir) = &own_data_dir {
+            env.push((DATA_DIR_ENV, dir.path().as_os_str()));
+        }
+        let env = env.as_slice();
         let app = app_binary();
         let caps = json!({ "browserName": "wry", "tauri:options": { "application": app } });
         let serde_json::Value::Object(caps) = caps else {
@@ -185,6 +212,7 @@ impl Window {
         let window = Window {
             client: Some(client),
             driver,
+            _data_dir: own_data_dir,
         };
         window.wait_for("token").await;
         window
