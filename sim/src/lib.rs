@@ -32,7 +32,7 @@ pub use model::{
     AlertStatus, Group, Hook, HookOwner, Id, Member, Owner, Project, Source, Token, TokenKind,
     User, UserKind, VersionInfo, Visibility, access,
 };
-pub use ratelimit::RateLimit;
+pub use ratelimit::{HeaderShape, RateLimit};
 pub use seed::WorldSpec;
 pub use server::{Knobs, Meanwhile, REQUEST_LOG, RequestRecord, Simulator};
 pub use world::{MembersAll, NamespaceRef, ProjectAccess, World};

@@ -3,7 +3,7 @@
 //! Prints one JSON line on start: `{"url": "...", "tokens": {"api": "...", ...}}`.
 
 use clap::Parser;
-use gitlab_sim::{Knobs, RateLimit, Simulator, World, WorldSpec, tokens};
+use gitlab_sim::{HeaderShape, Knobs, RateLimit, Simulator, World, WorldSpec, tokens};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -35,6 +35,10 @@ struct Args {
     /// Authenticated-API throttle per user, as LIMIT/SECONDS (e.g. 600/60).
     #[arg(long, value_parser = parse_rate)]
     rate_limit: Option<RateLimit>,
+    /// Which answers carry the RateLimit-* headers under --rate-limit: always, only-on-429
+    /// (Rack::Attack's default) or never (per-endpoint limits).
+    #[arg(long, default_value = "always")]
+    rate_limit_headers: HeaderShape,
     /// Fail every Nth request with 500/502/503.
     #[arg(long)]
     fail_every: Option<u64>,
@@ -93,6 +97,7 @@ async fn main() -> std::io::Result<()> {
     sim.set_knobs(Knobs {
         latency: Duration::from_millis(args.latency_ms),
         rate_limit: args.rate_limit,
+        rate_limit_headers: args.rate_limit_headers,
         fail_every: args.fail_every,
         legacy_no_token_self: args.legacy_no_token_self,
         block_local_hook_urls: args.block_local_hook_urls,

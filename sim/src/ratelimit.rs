@@ -24,6 +24,35 @@ impl RateLimit {
     }
 }
 
+/// Which answers carry the `RateLimit-*` headers: GitLab sends them in three shapes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeaderShape {
+    /// On every authenticated answer (newer GitLab with
+    /// `rate_limiting_headers_for_unthrottled_requests`, GitLab.com).
+    #[default]
+    Always,
+    /// Only on the 429 (Rack::Attack's default): `RateLimit-*`, `Retry-After`.
+    OnlyOn429,
+    /// None at all, as per-endpoint application limits answer: a 429 with the JSON
+    /// `{"message":{"error":"This endpoint has been requested too many times. Try again later."}}`.
+    Never,
+}
+
+impl std::str::FromStr for HeaderShape {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "always" => Ok(HeaderShape::Always),
+            "only-on-429" => Ok(HeaderShape::OnlyOn429),
+            "never" => Ok(HeaderShape::Never),
+            other => Err(format!(
+                "'{other}' is not a header shape: use always, only-on-429 or never"
+            )),
+        }
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
@@ -117,6 +146,14 @@ impl Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_shapes_parse() {
+        assert_eq!("always".parse(), Ok(HeaderShape::Always));
+        assert_eq!("only-on-429".parse(), Ok(HeaderShape::OnlyOn429));
+        assert_eq!("never".parse(), Ok(HeaderShape::Never));
+        assert!("sometimes".parse::<HeaderShape>().is_err());
+    }
 
     #[test]
     fn windows_are_aligned_and_reset() {

@@ -5,7 +5,7 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::model::{HookOwner, Id, Member, Source};
 use crate::params::{Query, parse_query};
-use crate::ratelimit::{FixedWindow, Observation, RateLimit, unix_now};
+use crate::ratelimit::{FixedWindow, HeaderShape, Observation, RateLimit, unix_now};
 use crate::routes;
 use crate::world::World;
 use axum::extract::{Request, State};
@@ -28,6 +28,8 @@ pub struct Knobs {
     /// authenticated response while it is set, and requests over the limit get 429
     /// `Retry later` with `Retry-After`.
     pub rate_limit: Option<RateLimit>,
+    /// Which answers carry the `RateLimit-*` headers while `rate_limit` is set (default: all).
+    pub rate_limit_headers: HeaderShape,
     /// Every Nth request that passes the throttle fails, in turn with 500, 502 and 503 and a
     /// JSON body such as `{"message":"500 Internal Server Error"}`. Deterministic.
     pub fail_every: Option<u64>,
@@ -279,15 +281,23 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
         })
     });
     let throttled = observation.is_some_and(|o| o.throttled());
+    let shape = knobs.rate_limit_headers;
     let response = if let Some(o) = observation.filter(|o| o.throttled()) {
-        let mut r = (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, "text/plain")],
-            "Retry later\n",
-        )
-            .into_response();
-        add_headers(&mut r, &o.throttled_headers());
-        r
+        if shape == HeaderShape::Never {
+            let body = serde_json::json!({"message": {
+                "error": "This endpoint has been requested too many times. Try again later."
+            }});
+            (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response()
+        } else {
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::CONTENT_TYPE, "text/plain")],
+                "Retry later\n",
+            )
+                .into_response();
+            add_headers(&mut r, &o.throttled_headers());
+            r
+        }
     } else {
         let n = shared.passed.fetch_add(1, Ordering::SeqCst) + 1;
         let mut r = match knobs
@@ -351,7 +361,7 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
                 }
             }
         };
-        if let Some(o) = observation {
+        if let Some(o) = observation.filter(|_| shape == HeaderShape::Always) {
             add_headers(&mut r, &o.headers());
         }
         r

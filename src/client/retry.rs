@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::classify::{is_json, status_error, transport_error};
-use super::throttle::retry_after;
 use super::{Client, MAX_BODY, Success};
 use crate::error::ApiError;
 
@@ -113,6 +112,7 @@ impl Client {
                 _ = self.cancel.cancelled() => return Err(ApiError::Cancelled),
                 answer = sent => answer,
             };
+            let epoch = slot.epoch;
             drop(slot);
             let answer = match answer {
                 Ok(Some(answer)) => answer,
@@ -131,19 +131,21 @@ impl Client {
                     return Err(error);
                 }
             };
-            inner.throttle.observe(&answer.headers);
             let status = answer.status.as_u16();
+            if status == 429 {
+                // Pauses every request of the run (this one's retry included).
+                inner
+                    .throttle
+                    .throttled(&answer.headers, epoch)
+                    .map_err(|asked| ApiError::RetryTooLong { asked })?;
+                if attempt >= inner.max_attempts {
+                    return Err(ApiError::RateLimited { attempts: attempt });
+                }
+                continue;
+            }
+            inner.throttle.observe(&answer.headers, epoch);
             match status {
                 200..=299 => return Ok(answer),
-                429 => {
-                    if attempt >= inner.max_attempts {
-                        return Err(ApiError::RateLimited { attempts: attempt });
-                    }
-                    let wait = retry_after(&answer.headers)
-                        .map_err(|asked| ApiError::RetryTooLong { asked })?
-                        .unwrap_or_else(|| backoff(attempt));
-                    inner.throttle.pause(wait);
-                }
                 500 | 502 | 503 | 504 if idempotent => {
                     if attempt >= inner.max_attempts {
                         return Err(ApiError::Server {

@@ -1,10 +1,23 @@
 //! One concurrency limit and one view of GitLab's rate limit, shared by every request of a run.
 //!
-//! GitLab sends `RateLimit-Remaining` and `RateLimit-Reset` (Unix seconds) on every response
-//! when throttling is on. The throttle keeps a request budget for the current window: it
-//! spends one per request sent, re-learns it from each response (minus what is still in flight),
-//! and when it is spent, holds new requests until the window resets. A 429's `Retry-After`
-//! pauses every request of the run, not just the one that got it.
+//! GitLab's rate limits come in three shapes, and the throttle handles each:
+//!
+//! 1. `RateLimit-Remaining` and `RateLimit-Reset` on every answer (newer GitLab, GitLab.com):
+//!    the throttle keeps a request budget for the current window, spends one per request sent,
+//!    re-learns it from each answer (minus what is still in flight) and, when it is spent,
+//!    holds new requests until the window resets. No 429 is needed.
+//! 2. Headers only on the 429 (Rack::Attack's default): the first 429 tells the limit per
+//!    minute (`RateLimit-Limit`) and how many requests the window took (`RateLimit-Observed`);
+//!    from then on every request of the run is paced by one token bucket just under that rate,
+//!    so the later windows never overflow.
+//! 3. No headers at all (per-endpoint application limits): a 429 halves the concurrency
+//!    (multiplicative decrease), waits with exponential backoff and probes with one request at
+//!    a time until one succeeds; the successes between two such 429s over the time between
+//!    them estimate the sustainable rate, which then paces the run. Each success adds back
+//!    concurrency (additive increase) and lets the pace drift up slowly, to find a raised limit.
+//!
+//! A 429's wait (`Retry-After`, at most [`MAX_RETRY_AFTER`]) pauses every request of the run,
+//! not just the one that got it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +27,9 @@ use tokio::time::Instant;
 
 use reqwest::header::HeaderMap;
 use serde::Serialize;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
+
+use super::retry::backoff;
 
 /// The longest a `RateLimit-Reset` is believed to be away (guards against clock skew).
 const MAX_RESET_WAIT: Duration = Duration::from_secs(120);
@@ -22,6 +37,14 @@ const MAX_RESET_WAIT: Duration = Duration::from_secs(120);
 /// The longest wait a 429's `Retry-After` may ask for: asking more (a daily limit, a hostile
 /// answer) is an error for the admin, not a wait.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Each success widens the concurrency by this share of one slot per slot: after a 429 without
+/// headers the width grows by one for every two rounds of successes.
+const WIDTH_INCREASE: f64 = 0.5;
+/// A learned pace is lowered to this share of itself when it still meets a 429.
+const PACE_DECREASE: f64 = 0.9;
+/// Each success raises a pace learned without headers by this share of the learned rate.
+const PACE_DRIFT: f64 = 0.001;
 
 /// Counters for a run, for progress displays and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -36,7 +59,30 @@ pub struct Stats {
     pub budget_waits: u64,
 }
 
-#[derive(Default)]
+/// A token bucket holding one token: requests leave at most one per `interval`.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    interval: Duration,
+    /// When the next request may leave.
+    next: Instant,
+    /// The rate learned (requests per second), the base of the upward drift.
+    learned: f64,
+    /// Learned from headers (shape 2): the server said the rate, so it does not drift.
+    declared: bool,
+}
+
+impl Pace {
+    fn rate(&self) -> f64 {
+        1.0 / self.interval.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    fn set_rate(&mut self, rate: f64) {
+        if let Ok(interval) = Duration::try_from_secs_f64(1.0 / rate) {
+            self.interval = interval.min(MAX_RETRY_AFTER);
+        }
+    }
+}
+
 struct Window {
     /// Hold every new request until then (a 429's Retry-After, or a spent budget).
     paused_until: Option<Instant>,
@@ -47,12 +93,70 @@ struct Window {
     /// The server's reset stamp for the current window, to tell a new window.
     reset_stamp: Option<u64>,
     in_flight: i64,
+    /// Answers other than 429 carried `RateLimit-Remaining` (shape 1): the budget does it all.
+    headers_on_success: bool,
+    /// Requests allowed in flight (additive increase, multiplicative decrease), `1..=max`.
+    width: f64,
+    max: f64,
+    /// Bumped by each decrease: a 429 to a request sent before it is the same congestion.
+    epoch: u64,
+    /// After a 429 without headers, one request at a time until one succeeds.
+    probing: bool,
+    /// 429s without headers in a row, for the backoff.
+    failures: u32,
+    /// Answers other than 429 since the last 429 without headers.
+    ok_since: u64,
+    /// Windows seen spent (429s without headers that followed successes), from the second on:
+    /// when the second was spent, and the successes and windows since.
+    spent: Spent,
+    pace: Option<Pace>,
+}
+
+/// The spent windows of shape 3, from which the sustainable rate is estimated.
+#[derive(Debug, Default)]
+struct Spent {
+    /// Windows seen spent.
+    count: u32,
+    /// When the second window was spent: the run began anywhere in the first, so timing
+    /// starts at the end of the second.
+    since: Option<Instant>,
+    /// Successes since then.
+    ok: u64,
+    /// When the last probe was refused.
+    failed_probe: Option<Instant>,
+    /// How late the current window's first success may be, as far as the probes tell (the gap
+    /// since the last refused probe): window ends are timed from the earliest the window may
+    /// have begun, so the estimate errs high, which a later 429 corrects, rather than low,
+    /// which would slow the whole run.
+    late: Duration,
+}
+
+impl Spent {
+    /// Records a spent window after `ok` successes; from the third on, returns the rate
+    /// (per second) just under what the windows since the second let through.
+    fn record(&mut self, now: Instant, ok: u64) -> Option<f64> {
+        self.count = self.count.saturating_add(1);
+        let late = std::mem::take(&mut self.late);
+        let now = now.checked_sub(late).unwrap_or(now);
+        self.failed_probe = None;
+        let Some(since) = self.since else {
+            if self.count >= 2 {
+                self.since = Some(now);
+            }
+            return None;
+        };
+        self.ok = self.ok.saturating_add(ok);
+        let span = now.saturating_duration_since(since);
+        let windows = f64::from(self.count - 2);
+        (span > Duration::ZERO).then(|| (self.ok as f64 - windows).max(0.5) / span.as_secs_f64())
+    }
 }
 
 /// The shared limiter. See the module documentation.
 pub struct Throttle {
     permits: Semaphore,
     window: Mutex<Window>,
+    freed: Notify,
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
@@ -62,30 +166,57 @@ pub struct Throttle {
 /// A slot to send one request; dropping it frees the slot.
 pub struct Slot<'a> {
     throttle: &'a Throttle,
+    /// The throttle's epoch when the request was let through.
+    pub epoch: u64,
     _permit: SemaphorePermit<'a>,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.throttle
-            .window
-            .lock()
-            .expect("throttle lock")
-            .in_flight -= 1;
+        self.throttle.lock().in_flight -= 1;
+        self.throttle.freed.notify_waiters();
     }
+}
+
+/// What a request waits for before it may leave.
+enum Hold {
+    Go(u64),
+    For(Duration),
+    Slot,
 }
 
 impl Throttle {
     /// A throttle allowing `concurrency` requests in flight (at least one).
     pub fn new(concurrency: usize) -> Self {
+        let max = concurrency.max(1);
         Self {
-            permits: Semaphore::new(concurrency.max(1)),
-            window: Mutex::new(Window::default()),
+            permits: Semaphore::new(max),
+            window: Mutex::new(Window {
+                paused_until: None,
+                budget: None,
+                reset_at: None,
+                reset_stamp: None,
+                in_flight: 0,
+                headers_on_success: false,
+                width: max as f64,
+                max: max as f64,
+                epoch: 0,
+                probing: false,
+                failures: 0,
+                ok_since: 0,
+                spent: Spent::default(),
+                pace: None,
+            }),
+            freed: Notify::new(),
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             budget_waits: AtomicU64::new(0),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits for a free slot and for the rate limit to allow one more request.
@@ -95,58 +226,91 @@ impl Throttle {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        loop {
-            let wait = {
-                let mut w = self.window.lock().expect("throttle lock");
-                let now = Instant::now();
-                match w.paused_until {
-                    Some(until) if until > now => Some(until - now),
-                    _ => match (w.budget, w.reset_at) {
-                        (Some(b), Some(reset)) if b <= 0 && reset > now => {
-                            w.paused_until = Some(reset);
-                            self.budget_waits.fetch_add(1, Ordering::Relaxed);
-                            Some(reset - now)
-                        }
-                        (Some(b), _) if b <= 0 => {
-                            // The window is over: the next answer tells the new budget.
-                            w.budget = None;
-                            None
-                        }
-                        _ => None,
-                    },
-                }
-                .or_else(|| {
-                    w.budget = w.budget.map(|b| b.saturating_sub(1));
-                    w.in_flight += 1;
-                    None
-                })
-            };
-            match wait {
-                Some(d) => tokio::time::sleep(d).await,
-                None => break,
+        let epoch = loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            match self.hold() {
+                Hold::Go(epoch) => break epoch,
+                Hold::For(d) => tokio::time::sleep(d).await,
+                Hold::Slot => freed.await,
             }
-        }
+        };
         self.requests.fetch_add(1, Ordering::Relaxed);
         if retry {
             self.retries.fetch_add(1, Ordering::Relaxed);
         }
         Slot {
             throttle: self,
+            epoch,
             _permit: permit,
         }
     }
 
-    /// Learns the budget from a response's `RateLimit-Remaining` and `RateLimit-Reset`.
-    pub fn observe(&self, headers: &HeaderMap) {
+    /// Whether a request may leave now; if so, counts it in flight and spends its budget.
+    fn hold(&self) -> Hold {
+        let mut w = self.lock();
+        let now = Instant::now();
+        if let Some(until) = w.paused_until.filter(|u| *u > now) {
+            return Hold::For(until - now);
+        }
+        match (w.budget, w.reset_at) {
+            (Some(b), Some(reset)) if b <= 0 && reset > now => {
+                w.paused_until = Some(reset);
+                self.budget_waits.fetch_add(1, Ordering::Relaxed);
+                return Hold::For(reset - now);
+            }
+            // The window is over: the next answer tells the new budget.
+            (Some(b), _) if b <= 0 => w.budget = None,
+            _ => {}
+        }
+        let width = if w.probing { 1 } else { w.width as i64 };
+        if w.in_flight >= width.max(1) {
+            return Hold::Slot;
+        }
+        if let Some(pace) = &mut w.pace {
+            if pace.next > now {
+                return Hold::For(pace.next - now);
+            }
+            pace.next = now.checked_add(pace.interval).unwrap_or(now);
+        }
+        w.budget = w.budget.map(|b| b.saturating_sub(1));
+        w.in_flight += 1;
+        Hold::Go(w.epoch)
+    }
+
+    /// Learns from an answer other than a 429 to a request let through at `epoch`: the budget
+    /// from `RateLimit-Remaining` and `RateLimit-Reset`, and one more success for the
+    /// concurrency and the pace (counted for the pace only if sent since the last decrease).
+    pub fn observe(&self, headers: &HeaderMap, epoch: u64) {
+        let mut w = self.lock();
+        if epoch == w.epoch {
+            w.ok_since = w.ok_since.saturating_add(1);
+            w.failures = 0;
+            if w.probing {
+                // The window reset between the last refused probe and this one.
+                w.probing = false;
+                let now = Instant::now();
+                w.spent.late = w
+                    .spent
+                    .failed_probe
+                    .map_or(Duration::ZERO, |f| now.saturating_duration_since(f) / 2);
+            }
+        }
+        w.width = (w.width + WIDTH_INCREASE / w.width.max(1.0)).min(w.max);
+        if let Some(pace) = w.pace.as_mut().filter(|p| !p.declared) {
+            let rate = pace.rate() + pace.learned * PACE_DRIFT;
+            pace.set_rate(rate);
+        }
         let (Some(remaining), Some(reset)) = (
             header_u64(headers, "ratelimit-remaining"),
             header_u64(headers, "ratelimit-reset"),
         ) else {
             return;
         };
-        let mut w = self.window.lock().expect("throttle lock");
-        // This response's own request is still counted in flight until its slot drops.
-        let others = (w.in_flight - 1).max(0);
+        w.headers_on_success = true;
+        // This response's own request was counted in flight until its slot dropped.
+        let others = w.in_flight.max(0);
         let learned = i64::try_from(remaining)
             .unwrap_or(i64::MAX)
             .saturating_sub(others);
@@ -158,13 +322,78 @@ impl Throttle {
         w.reset_at = Some(later(until_unix(reset)));
     }
 
-    /// Pauses every request for `wait` (a 429's `Retry-After`).
-    pub fn pause(&self, wait: Duration) {
+    /// Learns from a 429 to a request let through at `epoch`, and pauses every request for as
+    /// long as it asks (or a backoff). `Err` carries a `Retry-After` beyond [`MAX_RETRY_AFTER`].
+    pub fn throttled(&self, headers: &HeaderMap, epoch: u64) -> Result<Duration, String> {
         self.throttled.fetch_add(1, Ordering::Relaxed);
-        let mut w = self.window.lock().expect("throttle lock");
+        let asked = retry_after(headers)?;
+        let mut w = self.lock();
+        let now = Instant::now();
+        let declared = declared_rate(headers);
+        let wait = match declared {
+            // Shape 2: the server said its rate; pace every request just under it.
+            Some(declared) if !w.headers_on_success => {
+                let rate = match w.pace.filter(|p| p.declared) {
+                    // Still a 429 while paced: lower the pace a little.
+                    Some(p) if epoch == w.epoch => p.learned.min(declared) * PACE_DECREASE,
+                    // A request sent before the pace: keep the lowest rate declared.
+                    Some(p) => p.learned.min(declared),
+                    None => declared,
+                };
+                if w.pace.is_none_or(|p| epoch == w.epoch || rate < p.learned) {
+                    w.epoch += 1;
+                }
+                let pace = w.pace.get_or_insert(Pace {
+                    interval: Duration::ZERO,
+                    next: now,
+                    learned: rate,
+                    declared: true,
+                });
+                pace.set_rate(rate);
+                pace.learned = rate;
+                pace.declared = true;
+                asked.unwrap_or_else(|| backoff(1))
+            }
+            Some(_) => asked.unwrap_or_else(|| backoff(1)),
+            // Shape 3: nothing said; back off, narrow, probe, and learn a pace from the timing.
+            None => {
+                if epoch == w.epoch {
+                    w.epoch += 1;
+                    w.width = (w.width / 2.0).max(1.0);
+                    w.probing = true;
+                    if w.ok_since == 0 {
+                        w.failures = w.failures.saturating_add(1);
+                        w.spent.failed_probe = Some(now);
+                    } else {
+                        w.failures = 1;
+                        let ok = w.ok_since;
+                        if let Some(estimate) = w.spent.record(now, ok) {
+                            // Still spent while paced: lower the pace, at least a little.
+                            let rate = w
+                                .pace
+                                .map_or(estimate, |p| estimate.min(p.rate() * PACE_DECREASE));
+                            let pace = w.pace.get_or_insert(Pace {
+                                interval: Duration::ZERO,
+                                next: now,
+                                learned: rate,
+                                declared: false,
+                            });
+                            pace.set_rate(rate);
+                            pace.learned = rate;
+                        }
+                    }
+                    w.ok_since = 0;
+                }
+                asked.unwrap_or_else(|| backoff(w.failures.max(1)))
+            }
+        };
         let until = later(wait);
         w.paused_until = Some(w.paused_until.map_or(until, |p| p.max(until)));
+        if let Some(pace) = &mut w.pace {
+            pace.next = pace.next.max(until);
+        }
         w.budget = None;
+        Ok(wait)
     }
 
     /// Counters so far.
@@ -176,6 +405,24 @@ impl Throttle {
             budget_waits: self.budget_waits.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The rate a 429's headers declare, in requests per second, a little under the server's:
+/// `RateLimit-Limit` is per minute; `RateLimit-Observed` on the first 429 of a window is one
+/// more than the window allows, which gives the window's length. Pacing at `(limit - 1)` per
+/// window keeps any window, however aligned, within the limit.
+fn declared_rate(headers: &HeaderMap) -> Option<f64> {
+    let per_minute = header_u64(headers, "ratelimit-limit").filter(|l| *l > 0)? as f64;
+    let rate = per_minute / 60.0;
+    let per_window = header_u64(headers, "ratelimit-observed")
+        .filter(|o| *o > 1)
+        .map_or(per_minute, |o| (o - 1) as f64);
+    let share = if per_window >= 2.0 {
+        (per_window - 1.0) / per_window
+    } else {
+        0.5
+    };
+    Some(rate * share)
 }
 
 /// Now plus `wait` (at most [`MAX_RETRY_AFTER`]), without overflow.
@@ -300,14 +547,32 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn huge_numbers_in_headers_neither_panic_nor_hang() {
         let t = Throttle::new(2);
-        t.observe(&headers(&[
-            ("ratelimit-remaining", "18446744073709551615"),
-            ("ratelimit-reset", "18446744073709551615"),
-        ]));
-        t.pause(Duration::MAX);
+        t.observe(
+            &headers(&[
+                ("ratelimit-remaining", "18446744073709551615"),
+                ("ratelimit-reset", "18446744073709551615"),
+            ]),
+            0,
+        );
+        assert!(
+            t.throttled(&headers(&[("retry-after", "99999999999999999999")]), 0)
+                .is_err()
+        );
+        let huge = "18446744073709551615";
+        t.throttled(
+            &headers(&[
+                ("ratelimit-limit", huge),
+                ("ratelimit-observed", huge),
+                ("ratelimit-reset", huge),
+            ]),
+            0,
+        )
+        .unwrap();
         let start = Instant::now();
-        drop(t.acquire(false).await);
-        assert!(start.elapsed() <= MAX_RETRY_AFTER);
+        for _ in 0..3 {
+            drop(t.acquire(false).await);
+        }
+        assert!(start.elapsed() <= MAX_RESET_WAIT, "{:?}", start.elapsed());
     }
 
     #[test]
@@ -320,13 +585,11 @@ mod tests {
     async fn a_spent_budget_holds_requests_until_reset() {
         let t = Throttle::new(4);
         let reset = (unix_now() + 1).to_string();
-        {
-            let _slot = t.acquire(false).await;
-            t.observe(&headers(&[
-                ("ratelimit-remaining", "1"),
-                ("ratelimit-reset", &reset),
-            ]));
-        }
+        let e = t.acquire(false).await.epoch;
+        t.observe(
+            &headers(&[("ratelimit-remaining", "1"), ("ratelimit-reset", &reset)]),
+            e,
+        );
         // One request left in this window: the first goes at once, the second waits.
         let start = Instant::now();
         drop(t.acquire(false).await);
@@ -343,11 +606,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn missing_or_malformed_headers_change_nothing() {
         let t = Throttle::new(1);
-        t.observe(&headers(&[
-            ("ratelimit-remaining", "abc"),
-            ("ratelimit-reset", "1"),
-        ]));
-        t.observe(&headers(&[("ratelimit-remaining", "0")]));
+        t.observe(
+            &headers(&[("ratelimit-remaining", "abc"), ("ratelimit-reset", "1")]),
+            0,
+        );
+        t.observe(&headers(&[("ratelimit-remaining", "0")]), 0);
         let start = Instant::now();
         for _ in 0..3 {
             drop(t.acquire(false).await);
@@ -357,14 +620,93 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_pause_holds_every_request() {
+    async fn a_429_pauses_every_request() {
         let t = Throttle::new(2);
-        t.pause(Duration::from_secs(5));
+        let wait = t.throttled(&headers(&[("retry-after", "5")]), 0).unwrap();
+        assert_eq!(wait, Duration::from_secs(5));
         let start = Instant::now();
         drop(t.acquire(true).await);
         assert!(start.elapsed() >= Duration::from_secs(5));
         assert_eq!(t.stats().throttled, 1);
         assert_eq!(t.stats().retries, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn headers_only_on_the_429_pace_the_rest_of_the_run() {
+        // 20 per second: RateLimit-Limit 1200 per minute, the 21st request was refused.
+        let t = Throttle::new(16);
+        let epoch = t.acquire(false).await.epoch;
+        let h = headers(&[
+            ("ratelimit-limit", "1200"),
+            ("ratelimit-observed", "21"),
+            ("ratelimit-remaining", "0"),
+            ("retry-after", "1"),
+        ]);
+        t.throttled(&h, epoch).unwrap();
+        // A 429 to a request sent before (observed higher) changes nothing.
+        t.throttled(
+            &headers(&[("ratelimit-limit", "1200"), ("ratelimit-observed", "30")]),
+            epoch,
+        )
+        .unwrap();
+        let start = Instant::now();
+        for _ in 0..20 {
+            drop(t.acquire(false).await);
+        }
+        // After the pause, 19 per second: the 20th leaves 19 intervals of 1/19 s later.
+        let elapsed = start.elapsed().as_secs_f64();
+        assert!((1.99..2.01).contains(&elapsed), "{elapsed}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_headers_narrow_probe_then_learn_a_pace() {
+        let t = Throttle::new(8);
+        let none = HeaderMap::new();
+        // Run freely: 20 answers, then a 429 (the window is spent).
+        for _ in 0..20 {
+            let e = t.acquire(false).await.epoch;
+            t.observe(&none, e);
+        }
+        let slots: Vec<_> = futures::future::join_all((0..8).map(|_| t.acquire(false))).await;
+        let epoch = slots[0].epoch;
+        drop(slots);
+        let spent_at = Instant::now();
+        t.throttled(&none, epoch).unwrap();
+        // The other seven were sent before: one decrease only.
+        for _ in 0..7 {
+            t.throttled(&none, epoch).unwrap();
+        }
+        assert_eq!(t.lock().width, 4.0);
+        assert!(t.lock().probing);
+        // Probing: one request at a time until one succeeds.
+        let first = t.acquire(true).await;
+        let second = tokio::time::timeout(Duration::from_millis(100), t.acquire(true)).await;
+        assert!(second.is_err(), "a second probe waits for the first");
+        let e = first.epoch;
+        drop(first);
+        t.observe(&none, e);
+        assert!(!t.lock().probing);
+        // Each next window is spent one second later, after 20 answers (the probe's included);
+        // the first window is not timed (the run began anywhere in it).
+        for window in 1..=2u32 {
+            assert!(t.lock().pace.is_none(), "window {window}: not learned yet");
+            if window > 1 {
+                let e = t.acquire(true).await.epoch;
+                t.observe(&none, e);
+            }
+            tokio::time::advance(spent_at + Duration::from_secs(window.into()) - Instant::now())
+                .await;
+            for _ in 0..19 {
+                let e = t.acquire(false).await.epoch;
+                t.observe(&none, e);
+            }
+            let epoch = t.acquire(false).await.epoch;
+            t.throttled(&none, epoch).unwrap();
+        }
+        let pace = t.lock().pace.expect("a pace was learned");
+        // 20 answers in a second: paced just under, at 19 per second.
+        assert!((18.99..19.01).contains(&pace.rate()), "{}", pace.rate());
+        assert!(!pace.declared);
     }
 
     /// Header text a hostile server might send: numbers of any size and sign, dates, garbage.
@@ -412,20 +754,22 @@ mod tests {
                     ("ratelimit-remaining", &remaining),
                     ("ratelimit-reset", &reset),
                     ("ratelimit-limit", &limit),
+                    ("ratelimit-observed", &remaining),
+                    ("retry-after", &reset),
                 ] {
                     if let Ok(v) = HeaderValue::from_str(v) {
                         h.insert(k, v);
                     }
                 }
-                {
-                    let _slot = t.acquire(false).await;
-                    t.observe(&h);
-                }
+                let e = t.acquire(false).await.epoch;
+                t.observe(&h, e);
+                let epoch = t.acquire(false).await.epoch;
+                let _ = t.throttled(&h, epoch);
                 let start = Instant::now();
                 for _ in 0..3 {
                     drop(t.acquire(false).await);
                 }
-                assert!(start.elapsed() <= MAX_RETRY_AFTER, "{:?}", start.elapsed());
+                assert!(start.elapsed() <= 2 * MAX_RETRY_AFTER, "{:?}", start.elapsed());
             });
         }
     }
