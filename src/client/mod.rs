@@ -1,7 +1,10 @@
 //! The GitLab REST client: one per run, shared by every task of that run.
 //!
 //! It owns the token, the TLS and proxy settings, the timeout, one concurrency limit and the
-//! rate-limit state ([`throttle`]), retries ([`retry`]) and pagination ([`pages`]).
+//! rate-limit state ([`throttle`]), retries (`retry`) and pagination ([`pages`]). The token
+//! goes only to the instance's own scheme, host, port and path prefix (`origin`): one guard
+//! checks every request before it is sent. Answers are bounded: bodies to [`MAX_BODY`], lists
+//! to [`pages::MAX_PAGES`], waits to [`throttle::MAX_RETRY_AFTER`].
 
 mod classify;
 mod origin;
