@@ -5,6 +5,7 @@ fn main() {
         "app_info",
         "sign_in",
         "detect_scopes",
+        "open_in_browser",
         "webhook_secret_status",
         "generate_webhook_secret",
         "save_webhook_secret",

@@ -175,9 +175,64 @@ pub enum ApiError {
         /// Pages read before stopping.
         pages: usize,
     },
+    /// After a create whose answer was lost, more than one new hook with the crawler's URL
+    /// appeared: none is taken for ours.
+    #[error(
+        "after a webhook create whose answer was lost, several new hooks with the crawler's URL appeared in {path} (IDs {}): none was taken for this tool's; keep one by hand, then run apply again", ids(.hooks)
+    )]
+    SeveralNewHooks {
+        /// The hooks' API path.
+        path: String,
+        /// The new hooks' IDs.
+        hooks: Vec<u64>,
+    },
+    /// A hook re-read after a write whose answer was lost no longer has the crawler's URL (or
+    /// now carries credentials): someone changed it meanwhile, so it is not written again.
+    #[error(
+        "webhook {hook} in {path} changed meanwhile (its URL is no longer the crawler's, or it now carries credentials): it was left as it is; check it, then run apply again"
+    )]
+    HookChanged {
+        /// The hooks' API path.
+        path: String,
+        /// The hook's ID.
+        hook: u64,
+    },
+}
+
+fn ids(hooks: &[u64]) -> String {
+    hooks
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ApiError {
+    /// True when a write that ended with this error may still have been carried out: its
+    /// answer was lost (5xx, no answer in time, the connection broke, an unreadable answer,
+    /// or one too large to read, whose status is not known).
+    /// Re-read before writing again; never retry such a write blindly.
+    pub fn may_have_landed(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Server { .. }
+                | ApiError::Timeout { .. }
+                | ApiError::Unreachable { .. }
+                | ApiError::NotGitLab { .. }
+                | ApiError::TooLarge { .. }
+        )
+    }
+
+    /// True when the answer was lost after GitLab may have started the write and may still be
+    /// carrying it out: no answer in time, or a 504 from a proxy that gave up waiting. (A 502
+    /// or 503 comes back at once: the write ended, or never started.)
+    pub fn may_still_land(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Timeout { .. } | ApiError::Server { status: 504, .. }
+        )
+    }
+
     /// A stable, machine-readable name for the class of failure.
     pub fn code(&self) -> &'static str {
         match self {
@@ -201,6 +256,8 @@ impl ApiError {
             ApiError::RetryTooLong { .. } => "retry_too_long",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::EndlessPages { .. } => "endless_pages",
+            ApiError::SeveralNewHooks { .. } => "several_new_hooks",
+            ApiError::HookChanged { .. } => "hook_changed",
         }
     }
 }
@@ -239,6 +296,12 @@ pub enum Error {
     /// The crawler's event URL was refused before any request.
     #[error(transparent)]
     EventUrl(#[from] crate::webhooks::EventUrlError),
+    /// Another run holds the data directory, or it could not be locked.
+    #[error(transparent)]
+    Locked(#[from] crate::files::LockError),
+    /// The hook fingerprints could not be used (file damaged, no key, I/O).
+    #[error(transparent)]
+    Fingerprints(#[from] crate::webhooks::fingerprints::FingerprintError),
     /// Local state (hook fingerprints) could not be read or written.
     #[error("{0}: check the data directory's permissions, or set GITLAB_ONBOARD_DATA_DIR")]
     LocalState(String),
@@ -302,6 +365,8 @@ impl Error {
             | Error::NotOwner(_) => "invalid_input",
             Error::NothingToWrite { .. } => "nothing_to_write",
             Error::LocalState(_) => "local_state",
+            Error::Locked(crate::files::LockError::Busy { .. }) => "busy",
+            Error::Locked(_) | Error::Fingerprints(_) => "local_state",
             Error::Idp(_) => "idp_file",
             Error::Output { .. } => "output_file",
             Error::Keychain(_) => "keychain",
@@ -380,6 +445,14 @@ mod tests {
                 path: "/p".into(),
                 pages: 10_000,
             },
+            ApiError::SeveralNewHooks {
+                path: "projects/1/hooks".into(),
+                hooks: vec![7, 9],
+            },
+            ApiError::HookChanged {
+                path: "projects/1/hooks".into(),
+                hook: 7,
+            },
         ];
         let mut codes: Vec<_> = all.iter().map(ApiError::code).collect();
         for e in &all {
@@ -388,6 +461,61 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn lost_answers_may_have_landed_refusals_did_not() {
+        let lost = ApiError::Server {
+            status: 502,
+            attempts: 1,
+        };
+        let timeout = ApiError::Timeout {
+            host: "h".into(),
+            after: Duration::from_secs(30),
+        };
+        assert!(lost.may_have_landed() && timeout.may_have_landed());
+        let refused = ApiError::Unprocessable {
+            path: "/p".into(),
+            message: "Invalid url given".into(),
+        };
+        assert!(!refused.may_have_landed());
+        assert!(!ApiError::Cancelled.may_have_landed());
+        assert!(!ApiError::Forbidden { path: "/p".into() }.may_have_landed());
+    }
+
+    #[test]
+    fn an_answer_too_large_to_read_may_hide_a_landed_write() {
+        let large = ApiError::TooLarge {
+            path: "/projects/1/hooks".into(),
+            limit_mib: 32,
+        };
+        assert!(large.may_have_landed());
+        assert!(!large.may_still_land());
+    }
+
+    #[test]
+    fn only_a_timeout_or_a_504_may_still_land() {
+        let timeout = ApiError::Timeout {
+            host: "h".into(),
+            after: Duration::from_secs(30),
+        };
+        let server = |status| ApiError::Server {
+            status,
+            attempts: 1,
+        };
+        assert!(timeout.may_still_land() && server(504).may_still_land());
+        for status in [500, 502, 503] {
+            assert!(!server(status).may_still_land(), "{status}");
+        }
+    }
+
+    #[test]
+    fn several_new_hooks_are_named() {
+        let e = ApiError::SeveralNewHooks {
+            path: "projects/1/hooks".into(),
+            hooks: vec![7, 9],
+        };
+        assert!(e.to_string().contains("IDs 7, 9"), "{e}");
     }
 
     #[test]

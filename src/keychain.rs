@@ -95,6 +95,37 @@ impl Keychain {
         self.load(Kind::WebhookSecret, url)
     }
 
+    /// Forgets the webhook secret for an instance; succeeds when there was none.
+    pub fn delete_webhook_secret(&self, url: &GitLabUrl) -> Result<(), KeychainError> {
+        self.delete(Kind::WebhookSecret, url)
+    }
+
+    /// The key hook fingerprints are made with for an instance, if one was saved.
+    pub fn fingerprint_key(&self, url: &GitLabUrl) -> Result<Option<Secret>, KeychainError> {
+        self.load(Kind::FingerprintKey, url)
+    }
+
+    /// Saves (or replaces) the key hook fingerprints are made with for an instance.
+    pub fn store_fingerprint_key(
+        &self,
+        url: &GitLabUrl,
+        key: &Secret,
+    ) -> Result<(), KeychainError> {
+        self.store(Kind::FingerprintKey, url, key)
+    }
+
+    /// Forgets the fingerprint key for an instance; succeeds when there was none.
+    pub fn delete_fingerprint_key(&self, url: &GitLabUrl) -> Result<(), KeychainError> {
+        self.delete(Kind::FingerprintKey, url)
+    }
+
+    fn delete(&self, kind: Kind, url: &GitLabUrl) -> Result<(), KeychainError> {
+        match self.entry(kind, url)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
     fn store(&self, kind: Kind, url: &GitLabUrl, value: &Secret) -> Result<(), KeychainError> {
         self.entry(kind, url)?
             .set_password(value.expose())
@@ -113,6 +144,7 @@ impl Keychain {
         let name = match kind {
             Kind::Token => "token",
             Kind::WebhookSecret => "webhook-secret",
+            Kind::FingerprintKey => "fingerprint-key",
         };
         Entry::new_in_store(
             &self.store,
@@ -128,6 +160,7 @@ impl Keychain {
 enum Kind {
     Token,
     WebhookSecret,
+    FingerprintKey,
 }
 
 fn classify(e: keyring_core::Error) -> KeychainError {
@@ -182,5 +215,14 @@ mod tests {
             "kept apart from the token"
         );
         assert!(!k.is_persistent());
+
+        assert!(k.fingerprint_key(&a).unwrap().is_none());
+        k.store_fingerprint_key(&a, &Secret::new("key")).unwrap();
+        assert_eq!(k.fingerprint_key(&a).unwrap().unwrap().expose(), "key");
+        assert_eq!(k.webhook_secret(&a).unwrap().unwrap().expose(), "hook");
+        k.delete_fingerprint_key(&a).unwrap();
+        k.delete_webhook_secret(&a).unwrap();
+        assert!(k.fingerprint_key(&a).unwrap().is_none());
+        assert!(k.webhook_secret(&a).unwrap().is_none());
     }
 }

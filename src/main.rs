@@ -1,7 +1,8 @@
 //! `gitlab-onboard`: the wizard's steps from the command line.
 //!
 //! Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage; 3 the token works but
-//! lacks the scopes the crawler needs.
+//! lacks the scopes the crawler needs; 4 some project failed (apply) or lacks a correct hook
+//! (verify); 130 an apply stopped by Ctrl-C (run it again to continue).
 
 mod cli;
 
@@ -24,7 +25,8 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Errors can quote GitLab (a message, a path): escaped like every printed line.
+            eprintln!("error: {}", cli::term(&e.to_string()));
             ExitCode::from(1)
         }
     }

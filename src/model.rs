@@ -240,6 +240,13 @@ pub struct ProjectHook {
     /// Until when a temporarily disabled hook stays off.
     #[serde(default)]
     pub disabled_until: Option<String>,
+    /// Branches whose pushes are sent (a wildcard or a regex, see `branch_filter_strategy`);
+    /// empty or absent: every branch.
+    #[serde(default)]
+    pub push_events_branch_filter: Option<String>,
+    /// `wildcard` (GitLab's default), `regex` or `all_branches`.
+    #[serde(default)]
+    pub branch_filter_strategy: Option<String>,
 }
 
 /// A member (`GET /groups/:id/members[/all]`, `GET /projects/:id/members[/all]`).
@@ -303,6 +310,15 @@ mod tests {
         assert!(!fixture::<Vec<Group>>("groups_list.json").is_empty());
         let hook: ProjectHook = fixture("project_hook_get.json");
         assert_eq!(hook.alert_status.as_deref(), Some("executable"));
+        assert_eq!(hook.push_events_branch_filter.as_deref(), Some(""));
+        assert_eq!(hook.branch_filter_strategy, None);
+        // A `null` filter (GitLab's answer with `all_branches`) parses too.
+        let hooks: Vec<ProjectHook> = fixture("group_hooks_list.json");
+        assert!(
+            hooks.iter().any(|h| h.push_events_branch_filter.is_none()
+                && h.branch_filter_strategy.as_deref() == Some("all_branches")),
+            "{hooks:?}"
+        );
     }
 
     #[test]

@@ -228,6 +228,23 @@ pub fn hook_access(mode: Mode, role: Option<Role>, is_admin: bool) -> HookAccess
     }
 }
 
+/// The day an OAuth token expires, `expires_in` seconds after `today`; a lifetime past any
+/// date (a hostile or broken answer) is an error, not a panic.
+fn oauth_expiry(
+    today: chrono::NaiveDate,
+    expires_in: i64,
+) -> Result<chrono::NaiveDate, crate::error::ApiError> {
+    chrono::Duration::try_seconds(expires_in)
+        .and_then(|d| today.checked_add_signed(d))
+        .ok_or_else(|| crate::error::ApiError::Unexpected {
+            status: 200,
+            path: "oauth/token/info".into(),
+            message: format!(
+                "an expires_in of {expires_in} seconds is past any date: check the instance, or use a personal access token"
+            ),
+        })
+}
+
 /// Step 2: asks GitLab who owns the token, what it may do, and which projects and groups it
 /// reaches with which role. Reuses what step 1 learned about the token.
 pub async fn detect(
@@ -249,7 +266,8 @@ pub async fn detect(
         TokenInfo::OAuth(o) => {
             let expires = o
                 .expires_in
-                .map(|s| chrono::Utc::now().date_naive() + chrono::Duration::seconds(s));
+                .map(|s| oauth_expiry(chrono::Utc::now().date_naive(), s))
+                .transpose()?;
             (None, o.scope.clone(), expires, ScopesSource::Reported)
         }
         TokenInfo::Unreported => (None, Vec::new(), None, ScopesSource::Inferred),
@@ -510,5 +528,23 @@ mod tests {
         assert!(
             matches!(hook_access(Mode::Manual, Some(Role::Owner), false), HookAccess::Manual { reason } if reason.contains("read-only"))
         );
+    }
+
+    #[test]
+    fn a_huge_oauth_expires_in_is_an_error_not_a_panic() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(
+            oauth_expiry(today, 86_400).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
+        for huge in [
+            i64::MAX,
+            i64::MIN,
+            9_000_000_000_000_000,
+            10_000_000_000_000,
+        ] {
+            let e = oauth_expiry(today, huge).unwrap_err();
+            assert!(e.to_string().contains("past any date"), "{e}");
+        }
     }
 }

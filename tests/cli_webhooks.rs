@@ -72,8 +72,8 @@ async fn apply_then_verify_then_instructions() {
     );
 
     let file = data.path().join("manual.csv");
-    let out = cli_env(
-        &[
+    let instructions = |include_secret: bool| {
+        let mut args = vec![
             "webhooks",
             "instructions",
             "--gitlab-url",
@@ -86,12 +86,31 @@ async fn apply_then_verify_then_instructions() {
             "csv",
             "--out",
             file.to_str().unwrap(),
-        ],
-        Some(tokens::API),
-        None,
-        &env,
-    )
-    .await;
+        ];
+        if include_secret {
+            args.push("--include-secret");
+        }
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli_env(&refs, Some(tokens::API), None, &env).await
+        }
+    };
+    let out = instructions(false).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.lines().count() > 1);
+    assert!(
+        !text.contains("cli-secret"),
+        "the secret is left out unless asked"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a new export is private");
+    }
+    let out = instructions(true).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(

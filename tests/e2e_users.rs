@@ -13,15 +13,14 @@
 #![cfg(target_os = "linux")]
 
 mod e2e;
+mod gcs;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::Window;
+use e2e::{ForgetInstance, Window};
+use gcs::{BUCKET, Emulator};
 use gitlab_onboard::client::ClientConfig;
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{self, TokenReport};
@@ -33,87 +32,6 @@ use gitlab_sim::{Simulator, World, WorldSpec, tokens};
 const OPEN_ANSWER_ENV: &str = "GITLAB_ONBOARD_TEST_OPEN_FILE";
 const SAVE_ANSWER_ENV: &str = "GITLAB_ONBOARD_TEST_SAVE_FILE";
 const DOMAIN: &str = "corp.example";
-const BUCKET: &str = "mappings";
-
-/// Deletes the test's token from the keychain, even when the test fails.
-struct ForgetToken(Keychain, GitLabUrl);
-
-impl Drop for ForgetToken {
-    fn drop(&mut self) {
-        let _ = self.0.delete_token(&self.1);
-    }
-}
-
-/// `gcp-storage-emulator` on a free loopback port with an in-memory bucket; killed on drop.
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Emulator {
-    fn start() -> Self {
-        let python = std::env::var_os("GITLAB_ONBOARD_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(&python)
-            .args(["-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--default-bucket", BUCKET])
-            .arg("--in-memory")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start gcp-storage-emulator with {} ({e}): run `cargo xtask test`, which makes the .venv",
-                    python.display()
-                )
-            });
-        let emulator = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the emulator did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        emulator
-    }
-
-    /// A V4 signed URL for `object`, valid for 15 minutes; the emulator does not check the
-    /// signature, so it is a placeholder.
-    fn signed_url(&self, object: &str) -> String {
-        let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        format!(
-            "{}/{BUCKET}/{object}?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=crawler%40vendor.iam.gserviceaccount.com%2F20260101%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date={date}&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=00ff00ff",
-            self.url
-        )
-    }
-
-    /// The stored object's bytes, read back through the JSON API.
-    async fn read(&self, object: &str) -> Vec<u8> {
-        let name: String = url::form_urlencoded::byte_serialize(object.as_bytes()).collect();
-        let url = format!("{}/storage/v1/b/{BUCKET}/o/{name}?alt=media", self.url);
-        let response = reqwest::get(&url).await.expect("the emulator answers");
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        response.bytes().await.expect("the object").to_vec()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The session and step-2 report the app will have, for the expected mapping.
 async fn detect(sim: &Simulator) -> (Session, TokenReport) {
@@ -163,7 +81,7 @@ mod e2e_users {
         let emulator = Emulator::start();
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url);
+        let _forget = ForgetInstance(keychain.clone(), url);
 
         // Two people the domain alone would guess: one the export names, one the admin edits.
         let (session, report) = detect(&sim).await;
@@ -201,9 +119,14 @@ mod e2e_users {
         .await;
         let expected_csv = expected.csv(false);
 
-        let env: [(&str, &OsStr); 2] = [
+        // The emulator is on loopback, not Google: the admin allows it before start-up.
+        let env: [(&str, &OsStr); 3] = [
             (OPEN_ANSWER_ENV, export.as_os_str()),
             (SAVE_ANSWER_ENV, out.as_os_str()),
+            (
+                gitlab_onboard::upload::STORAGE_URL_ENV,
+                OsStr::new(emulator.url.as_str()),
+            ),
         ];
         let window = Window::open_with("users", &env).await;
         open_users_step(&window, &sim).await;
@@ -314,7 +237,7 @@ mod e2e_users {
         let sim = Simulator::start(world).await.expect("start the simulator");
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url);
+        let _forget = ForgetInstance(keychain.clone(), url);
 
         let window = Window::open("users-100k").await;
         open_users_step(&window, &sim).await;

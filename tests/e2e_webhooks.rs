@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use e2e::Window;
+use e2e::{ForgetInstance, Window};
 use gitlab_onboard::GitLabUrl;
 use gitlab_onboard::keychain::Keychain;
 use gitlab_sim::{Simulator, World, tokens};
@@ -21,15 +21,6 @@ const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
 /// The debug build's stand-in for the save dialog (see `src-tauri/src/dialog.rs`).
 const SAVE_ANSWER_ENV: &str = "GITLAB_ONBOARD_TEST_SAVE_FILE";
-
-/// Deletes the test's token from the keychain, even when the test fails.
-struct ForgetToken(Keychain, GitLabUrl);
-
-impl Drop for ForgetToken {
-    fn drop(&mut self) {
-        let _ = self.0.delete_token(&self.1);
-    }
-}
 
 /// Projects the main user reaches that are not archived, and those of them they maintain.
 fn reached_and_maintained(sim: &Simulator) -> (BTreeSet<u64>, BTreeSet<u64>) {
@@ -144,7 +135,7 @@ mod e2e_webhooks {
             .expect("start the simulator");
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url.clone());
+        let _forget = ForgetInstance(keychain.clone(), url.clone());
         let data = tempfile::tempdir().unwrap();
         let (reached, maintained) = reached_and_maintained(&sim);
         assert!(!maintained.is_empty() && maintained.len() < reached.len());
@@ -247,7 +238,7 @@ mod e2e_webhooks {
             .expect("start the simulator");
         let url = GitLabUrl::parse(&sim.url()).unwrap();
         let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
-        let _forget = ForgetToken(keychain.clone(), url.clone());
+        let _forget = ForgetInstance(keychain.clone(), url.clone());
         let data = tempfile::tempdir().unwrap();
         let export = data.path().join("crawler-webhooks.md");
         let (reached, maintained) = reached_and_maintained(&sim);
@@ -298,6 +289,8 @@ mod e2e_webhooks {
         wait_for_attr(&window, "copy-secret", "data-state", "copied").await;
         window.screenshot("webhooks-manual.png").await;
 
+        // The secret goes into the export only when the admin ticks the box.
+        window.click("export-with-secret").await;
         window.click("export").await;
         let exported = window.text("exported").await;
         assert!(

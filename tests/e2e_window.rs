@@ -16,7 +16,7 @@
 
 mod e2e;
 
-use e2e::Window;
+use e2e::{ForgetInstance, Window};
 use gitlab_onboard::error::AuthFailure;
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::model::Role;
@@ -29,15 +29,6 @@ fn stored_token(keychain: &Keychain, url: &GitLabUrl) -> Option<String> {
         .token(url)
         .expect("read the system keychain")
         .map(|t| t.expose().to_owned())
-}
-
-/// Deletes the test's token from the developer's keychain, even when the test fails.
-struct ForgetToken(Keychain, GitLabUrl);
-
-impl Drop for ForgetToken {
-    fn drop(&mut self) {
-        let _ = self.0.delete_token(&self.1);
-    }
 }
 
 /// What the scopes screen must show for the main user's `api` token, from the world itself.
@@ -82,7 +73,7 @@ async fn api_token_reaches_the_scopes_screen_and_is_kept_in_the_keychain() {
         .expect("start the simulator");
     let url = GitLabUrl::parse(&sim.url()).unwrap();
     let keychain = Keychain::system().expect("a Secret Service (see this file's header)");
-    let _forget = ForgetToken(keychain.clone(), url.clone());
+    let _forget = ForgetInstance(keychain.clone(), url.clone());
     assert_eq!(
         stored_token(&keychain, &url),
         None,
@@ -136,7 +127,7 @@ async fn expired_or_revoked_token_shows_the_core_message_and_stores_nothing() {
         .expect("start the simulator");
     let url = GitLabUrl::parse(&sim.url()).unwrap();
     let keychain = Keychain::system().expect("a Secret Service (see this file's header)");
-    let _forget = ForgetToken(keychain.clone(), url.clone());
+    let _forget = ForgetInstance(keychain.clone(), url.clone());
 
     let window = Window::open("refused-token").await;
     window.fill("gitlab-url", &sim.url()).await;

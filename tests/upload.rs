@@ -7,23 +7,22 @@
 //! `gcp-storage-emulator` installed (`cargo xtask test` makes that venv).
 
 mod common;
+mod gcs;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use gcs::{BUCKET, Emulator};
 use gitlab_onboard::upload::{
     self, Destination, SCOPE, ServiceAccountKey, ServiceAccountUpload, SignedUrl, UploadError,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-const BUCKET: &str = "mappings";
 const EMAIL: &str = "uploader@test-project.iam.gserviceaccount.com";
 const ACCESS_TOKEN: &str = "ya29.test-access-token";
 const KEY: &str = include_str!("fixtures/upload/throwaway-test-key.pem");
@@ -33,83 +32,6 @@ const OTHER_KEY: &str = include_str!("fixtures/upload/throwaway-other-key.pem");
 const ROW: &[u8] = b"12345,a@x.com\n";
 const ROW_MD5: &str = "XuB8t7VY28+HXEBGLVx01g==";
 const ROW_CRC32C: &str = "kdZwFA==";
-
-// ---------------------------------------------------------------------------------------------
-// The emulator.
-
-fn python() -> PathBuf {
-    let python = std::env::var_os("GITLAB_ONBOARD_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let ok = Command::new(&python)
-        .args(["-c", "import gcp_storage_emulator"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "gcp-storage-emulator not available at {} (set GITLAB_ONBOARD_PYTHON, or run \
-         `python3 -m venv .venv && .venv/bin/pip install gcp-storage-emulator` in the workspace)",
-        python.display()
-    );
-    python
-}
-
-/// `gcp-storage-emulator` on a free loopback port with an in-memory bucket; killed on drop.
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Emulator {
-    fn start() -> Self {
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(python())
-            .args(["-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--default-bucket", BUCKET])
-            .arg("--in-memory")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the emulator starts");
-        let emulator = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the emulator did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        emulator
-    }
-
-    /// The stored object's bytes, read back through the JSON API.
-    async fn read(&self, object: &str) -> Vec<u8> {
-        let mut url = url::Url::parse(&self.url).unwrap();
-        url.path_segments_mut()
-            .unwrap()
-            .extend(["storage", "v1", "b", BUCKET, "o", object]);
-        url.set_query(Some("alt=media"));
-        let response = reqwest::get(url.clone()).await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        response.bytes().await.unwrap().to_vec()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The token endpoint and the GCS stand-in, one local server.
@@ -518,6 +440,22 @@ async fn gcs_reported_hashes_are_checked() {
         )),
         "{e}"
     );
+    // A signed URL cannot delete: the message says the object stayed, and who can remove it.
+    assert!(
+        matches!(e, UploadError::Mismatch { deleted: false, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("that object STAYED in the bucket")
+            && e.to_string()
+                .contains("ask the crawler vendor to delete it"),
+        "{e}"
+    );
+    assert!(
+        !stand.requests().iter().any(|r| r.starts_with("DELETE")),
+        "{:?}",
+        stand.requests()
+    );
 }
 
 #[tokio::test]
@@ -752,4 +690,190 @@ async fn cli_requires_one_complete_destination() {
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     let out = common::cli(&["upload", "--file", cli_path(&file)], None, None).await;
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}
+
+#[tokio::test]
+async fn cli_takes_the_signed_url_from_a_file_or_the_environment_never_needing_argv() {
+    let stand = Stand::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    let url = signed_url(
+        &stand.url,
+        "hashes/b/from-file.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let url_file = dir.path().join("signed-url.txt");
+    std::fs::write(&url_file, format!("\n  {url}  \n")).unwrap();
+    let out = common::cli(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--json",
+        ],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-file.csv", stand.url)
+    );
+
+    let env_url = signed_url(
+        &stand.url,
+        "hashes/b/from-env.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let out = common::cli_env(
+        &["upload", "--file", cli_path(&file), "--json"],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &env_url)],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-env.csv", stand.url)
+    );
+    // A flag wins over the environment.
+    let out = common::cli_env(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--json",
+        ],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &env_url)],
+    )
+    .await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["target"],
+        format!("{}/hashes/b/from-file.csv", stand.url)
+    );
+    let paths: Vec<String> = stand
+        .requests()
+        .iter()
+        .map(|r| r.split('?').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "PUT /hashes/b/from-file.csv",
+            "PUT /hashes/b/from-env.csv",
+            "PUT /hashes/b/from-file.csv",
+        ]
+    );
+
+    // A missing or empty file is named; the signature never shows.
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "\n \n").unwrap();
+    for (path, why) in [
+        (dir.path().join("none.txt"), "No such file"),
+        (empty, "it is empty"),
+    ] {
+        let out = common::cli(
+            &[
+                "upload",
+                "--file",
+                cli_path(&file),
+                "--signed-url-file",
+                cli_path(&path),
+            ],
+            None,
+            None,
+        )
+        .await;
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot read the signed URL from {}",
+                path.display()
+            )) && err.contains(why),
+            "{err}"
+        );
+    }
+    let out = common::cli(
+        &[
+            "upload",
+            "--file",
+            cli_path(&file),
+            "--signed-url-file",
+            cli_path(&url_file),
+            "--bucket",
+            BUCKET,
+        ],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}
+
+#[tokio::test]
+async fn cli_says_a_mismatched_signed_url_upload_stayed_in_the_bucket() {
+    let stand = Stand::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    let url = signed_url(
+        &stand.url,
+        "corrupted/b/o.csv",
+        chrono::Duration::zero(),
+        900,
+    );
+    let out = common::cli_env(
+        &["upload", "--file", cli_path(&file)],
+        None,
+        None,
+        &[("GITLAB_ONBOARD_SIGNED_URL", &url)],
+    )
+    .await;
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("that object STAYED in the bucket")
+            && err.contains("ask the crawler vendor to delete it")
+            && !err.contains("00ff00ff"),
+        "{err}"
+    );
+}
+
+/// Regression: a huge `X-Goog-Expires` made the CLI panic (exit 101).
+#[tokio::test]
+async fn cli_refuses_a_huge_lifetime_with_one_line_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, ROW).unwrap();
+    for expires in ["9223372036854775807", "604801", "-5"] {
+        let url = format!(
+            "https://storage.googleapis.com/b/o.csv?X-Goog-Date=20260101T000000Z&X-Goog-Expires={expires}&X-Goog-Signature=00ff00ff"
+        );
+        let out = common::cli(
+            &["upload", "--file", cli_path(&file), "--signed-url", &url],
+            None,
+            None,
+        )
+        .await;
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{expires}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("outside GCS's 1 to 604800 seconds"), "{err}");
+    }
 }

@@ -328,10 +328,20 @@ async fn cli_bad_input_is_one_line_and_keeps_the_previous_csv() {
     std::fs::write(&out, "1,previous@corp.example\n").unwrap();
     let bad_idp = temp("export.csv");
     std::fs::write(&bad_idp, "login,phone\nkim,123\n").unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let formula = temp("formula.csv");
+    std::fs::write(
+        &formula,
+        "login,email\nkim,kim@corp.example\nlee,=HYPERLINK(\"http://x.example\")\n",
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 4] = [
         (
             &["--idp", bad_idp.to_str().unwrap()],
             "export.csv:1: no email column found",
+        ),
+        (
+            &["--idp", formula.to_str().unwrap()],
+            "formula.csv:3: the email cell starts with '='",
         ),
         (
             &["--email-domain", "not a domain"],
@@ -374,4 +384,186 @@ async fn cli_bad_input_is_one_line_and_keeps_the_previous_csv() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// `users --json` against the simulator with `extra` flags: the report.
+async fn cli_report(sim: &Simulator, extra: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mapping.csv");
+    let url = sim.url();
+    let args = [
+        &[
+            "users",
+            "--gitlab-url",
+            &url,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ][..],
+        extra,
+    ]
+    .concat();
+    let o = cli(&args, Some(tokens::API), None).await;
+    assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn excluded(report: &serde_json::Value, reason: &str) -> BTreeSet<u64> {
+    report["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == reason)
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn cli_include_bots_and_include_blocked_bring_those_people_back() {
+    let sim = demo().await;
+    let plain = cli_report(&sim, &[]).await;
+    let bots = excluded(&plain, "bot");
+    let blocked = excluded(&plain, "blocked");
+    assert!(
+        !bots.is_empty() && !blocked.is_empty(),
+        "the demo has both: {plain}"
+    );
+    let total = |r: &serde_json::Value| r["counts"]["total"].as_u64().unwrap();
+
+    let with_bots = cli_report(&sim, &["--include-bots"]).await;
+    assert!(excluded(&with_bots, "bot").is_empty(), "{with_bots}");
+    assert_eq!(excluded(&with_bots, "blocked"), blocked);
+    assert_eq!(total(&with_bots), total(&plain) + bots.len() as u64);
+
+    let with_blocked = cli_report(&sim, &["--include-blocked"]).await;
+    assert!(excluded(&with_blocked, "blocked").is_empty());
+    assert_eq!(excluded(&with_blocked, "bot"), bots);
+    assert_eq!(total(&with_blocked), total(&plain) + blocked.len() as u64);
+
+    let both = cli_report(&sim, &["--include-bots", "--include-blocked"]).await;
+    assert_eq!(both["counts"]["excluded"], 0);
+    assert_eq!(
+        total(&both),
+        total(&plain) + (bots.len() + blocked.len()) as u64
+    );
+    // Each brought-back person is now a row: resolved, or listed as without an email.
+    let rows: BTreeSet<u64> = {
+        let m = build(
+            &sim,
+            tokens::API,
+            &Options {
+                include_bots: true,
+                include_blocked: true,
+                public_lookups: Some(users::PUBLIC_LOOKUPS),
+                ..Options::default()
+            },
+        )
+        .await;
+        m.rows.iter().map(|r| r.id).collect()
+    };
+    assert!(bots.is_subset(&rows) && blocked.is_subset(&rows));
+}
+
+#[tokio::test]
+async fn cli_public_lookups_caps_the_user_look_ups() {
+    let sim = demo().await;
+    let lookups = |sim: &Simulator| {
+        sim.requests()
+            .iter()
+            .filter(|r| {
+                let p = r.path.split('?').next().unwrap();
+                p.strip_prefix("/api/v4/users/")
+                    .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .count()
+    };
+    sim.clear_requests();
+    let open = cli_report(&sim, &["--public-lookups", "100000"]).await;
+    let wanted = lookups(&sim);
+    assert!(wanted > 0, "someone needs a public email");
+    assert!(
+        open["counts"]["by_source"]["public_email"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{open}"
+    );
+
+    // One fewer than needed: no look-up at all, a warning that says how to raise it, and the
+    // domain fills in.
+    sim.clear_requests();
+    let capped = (wanted - 1).to_string();
+    let report = cli_report(
+        &sim,
+        &[
+            "--public-lookups",
+            &capped,
+            "--email-domain",
+            "corp.example",
+        ],
+    )
+    .await;
+    assert_eq!(lookups(&sim), 0);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "Public emails were not looked up for {wanted} users"
+        )) && warnings.contains("--public-lookups"),
+        "{warnings}"
+    );
+    assert!(report["counts"]["by_source"]["public_email"].is_null());
+
+    // Exactly as many as needed: all of them.
+    sim.clear_requests();
+    cli_report(&sim, &["--public-lookups", &wanted.to_string()]).await;
+    assert_eq!(lookups(&sim), wanted);
+}
+
+#[tokio::test]
+async fn cli_escapes_control_characters_from_an_export_in_its_summary() {
+    let sim = demo().await;
+    let base = build(&sim, tokens::API, &Options::default()).await;
+    let gap = base
+        .unresolved()
+        .next()
+        .expect("someone without an email")
+        .clone();
+    // Found by display name; its login, listed twice with two emails, carries escape sequences.
+    let login = "\u{1b}]0;owned\u{7}\u{1b}[2Jkim";
+    let export = temp("escapes.csv");
+    let mut w = csv::Writer::from_path(&export).unwrap();
+    w.write_record(["login", "name", "email"]).unwrap();
+    w.write_record([login, gap.name.as_str(), "a@corp.example"])
+        .unwrap();
+    w.write_record([login, "Someone Else", "b@corp.example"])
+        .unwrap();
+    w.flush().unwrap();
+    let out = temp("escapes-out.csv");
+    let url = sim.url();
+    let o = cli(
+        &[
+            "users",
+            "--gitlab-url",
+            &url,
+            "--out",
+            out.to_str().unwrap(),
+            "--idp",
+            export.to_str().unwrap(),
+            "--email-domain",
+            "corp.example",
+        ],
+        Some(tokens::API),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("Warning: ") && text.contains("\\u{1b}]0;owned\\u{7}"),
+        "{text}"
+    );
 }

@@ -125,31 +125,35 @@ async fn apply_is_idempotent_and_leaves_other_hooks_alone() {
     assert_eq!(theirs.token.as_deref(), Some("theirs"));
 }
 
-#[tokio::test]
-async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_reported() {
-    let sim = common::demo().await;
-    let (session, report) = step2(&sim, tokens::API).await;
+/// A project this token maintains, selected alone.
+fn one_maintained(report: &TokenReport) -> (u64, Vec<&gitlab_onboard::scopes::ProjectAccess>) {
     let target = report
         .projects
         .iter()
         .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
         .unwrap();
-    // Made by hand earlier, with different case and a trailing slash, and a duplicate.
+    let selected = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    }
+    .pick(report);
+    assert_eq!(selected.len(), 1);
+    (target.id, selected)
+}
+
+#[tokio::test]
+async fn a_foreign_copy_of_our_hook_gets_the_secret_once_and_a_later_duplicate_is_pruned() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let (target, selected) = one_maintained(&report);
+    // Made by hand earlier, with different case and a trailing slash: the only one.
     let first = sim.state(|w| {
         w.add_hook(
-            HookOwner::Project(target.id),
+            HookOwner::Project(target),
             "https://CRAWLER.example.com/instance/gitlab/events/",
             None,
         )
     });
-    let dup = sim.state(|w| w.add_hook(HookOwner::Project(target.id), EVENTS, None));
-    let selection = Selection {
-        projects: vec![target.id.to_string()],
-        ..Selection::default()
-    };
-    let selected = selection.pick(&report);
-    assert_eq!(selected.len(), 1);
-
     let plan = webhooks::plan(
         &session.client,
         &report,
@@ -165,7 +169,6 @@ async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_repor
         "{plan:?}"
     );
     assert_eq!(plan[0].hook_id, Some(first));
-    assert_eq!(plan[0].duplicates, vec![dup]);
 
     let out = webhooks::apply(
         &session.client,
@@ -177,17 +180,31 @@ async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_repor
         &|_| {},
     )
     .await;
-    assert!(matches!(out[0].action, Action::Update { .. }));
-    assert!(
-        sim.state(|w| w.hook(dup).is_some()),
-        "duplicates stay without --prune-duplicates"
-    );
+    assert!(matches!(out[0].action, Action::Update { .. }), "{out:?}");
     assert_eq!(
         sim.state(|w| w.hook(first).and_then(|h| h.token.clone()))
             .as_deref(),
         Some("s")
     );
 
+    // A duplicate appears beside the hook this tool set: reported, pruned only on request.
+    let dup = sim.state(|w| w.add_hook(HookOwner::Project(target), EVENTS, None));
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged, "{out:?}");
+    assert_eq!(out[0].duplicates, vec![dup]);
+    assert!(
+        sim.state(|w| w.hook(dup).is_some()),
+        "duplicates stay without --prune-duplicates"
+    );
     let out = webhooks::apply(
         &session.client,
         &report,
@@ -201,6 +218,176 @@ async fn foreign_copies_of_our_hook_get_the_secret_once_and_duplicates_are_repor
     assert_eq!(out[0].action, Action::Unchanged);
     assert!(sim.state(|w| w.hook(dup).is_none()), "pruned on request");
     assert!(sim.state(|w| w.hook(first).is_some()));
+}
+
+#[tokio::test]
+async fn several_hooks_with_our_url_none_set_by_this_tool_are_left_to_a_person() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let (target, selected) = one_maintained(&report);
+    // Two hooks with the crawler's URL, neither set by this tool: either may be another
+    // tenant's (GitLab never shows the secret).
+    let hooks: Vec<u64> = sim.state(|w| {
+        vec![
+            w.add_hook(HookOwner::Project(target), EVENTS, Some("tenant-a")),
+            w.add_hook(HookOwner::Project(target), EVENTS, Some("tenant-b")),
+        ]
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let plan = webhooks::plan(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &Fingerprints::in_memory(),
+        &|_| {},
+    )
+    .await;
+    let manual = |action: &Action| {
+        matches!(action, Action::Manual { reason }
+            if reason.contains("several hooks with the crawler's URL, none set by this tool")
+                && reason.contains(&hooks[0].to_string()) && reason.contains(&hooks[1].to_string()))
+    };
+    assert!(manual(&plan[0].action), "{plan:?}");
+    assert_eq!(plan[0].hook_id, None);
+    assert_eq!(plan[0].duplicates, hooks);
+    sim.clear_requests();
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        true,
+        &|_| {},
+    )
+    .await;
+    assert!(manual(&out[0].action), "{out:?}");
+    assert_eq!(writes(&sim), 0, "no update, no prune");
+    assert_eq!(
+        ours(&sim, target),
+        vec![
+            (hooks[0], Some("tenant-a".to_owned())),
+            (hooks[1], Some("tenant-b".to_owned()))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_hook_gitlab_keeps_disabled_is_a_failure_with_the_receivers_answer() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let (target, selected) = one_maintained(&report);
+    // GitLab disabled our hook, and refuses the test delivery that would re-enable it.
+    let id = sim.state(|w| {
+        w.project_mut(target).unwrap().empty_repo = true;
+        let id = w.add_hook(HookOwner::Project(target), EVENTS, Some("s"));
+        w.hook_mut(id).unwrap().alert_status = gitlab_sim::model::AlertStatus::Disabled;
+        id
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    match &out[0].action {
+        Action::Failed { message, code } => {
+            assert_eq!(code, "still_disabled");
+            assert!(message.contains("at least one commit"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(Summary::of(&out).failed, 1);
+    assert_eq!(
+        sim.state(|w| w.hook(id).unwrap().alert_status),
+        gitlab_sim::model::AlertStatus::Disabled
+    );
+    // The next run, once the receiver can answer, writes and tests it again.
+    sim.state(|w| w.project_mut(target).unwrap().empty_repo = false);
+    let again = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(&again[0].action, Action::Update { reasons } if reasons.iter().any(|r| r == "re-enabled by a test delivery")),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_branch_filter_on_our_hook_is_a_difference_and_is_cleared() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let (_, selected) = one_maintained(&report);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Create, "{out:?}");
+    let id = out[0].hook_id.unwrap();
+    let filter = |sim: &Simulator| {
+        sim.state(|w| {
+            let h = w.hook(id).unwrap();
+            (
+                h.push_events_branch_filter.clone(),
+                h.branch_filter_strategy.clone(),
+            )
+        })
+    };
+    assert_eq!(filter(&sim), (String::new(), "all_branches".to_owned()));
+    // Someone limits its pushes to `main`: every other branch's pushes would be lost.
+    sim.state(|w| {
+        let h = w.hook_mut(id).unwrap();
+        h.push_events_branch_filter = "main".into();
+        h.branch_filter_strategy = "wildcard".into();
+    });
+    let known = fingerprints.lock().unwrap().snapshot();
+    let plan = webhooks::plan(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &known,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(&plan[0].action, Action::Update { reasons } if reasons.iter().any(|r| r.contains("branches matching a filter"))),
+        "{plan:?}"
+    );
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert!(matches!(out[0].action, Action::Update { .. }), "{out:?}");
+    assert_eq!(filter(&sim), (String::new(), "all_branches".to_owned()));
+    let checks = webhooks::verify(&session.client, &selected, &spec("s"), &|_| {}).await;
+    assert_eq!(checks[0].check, Check::Ok, "{checks:?}");
 }
 
 #[tokio::test]
@@ -273,11 +460,20 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
         .collect();
     let data = tempfile::tempdir().unwrap();
     let s = spec("resume-secret");
-    let fingerprints = Mutex::new(Fingerprints::load(data.path()).unwrap());
+    let lock = gitlab_onboard::files::RunLock::acquire(data.path()).unwrap();
+    let key = webhooks::fingerprints::FingerprintKey::generate();
+    let fingerprints = Mutex::new(Fingerprints::load(data.path(), key.clone()).unwrap());
 
     // The first run is cancelled after three projects.
     let run = session.client.for_run();
-    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    let journal = webhooks::Journal::open(
+        &lock,
+        &sim.url(),
+        &s,
+        &webhooks::RunOptions::default(),
+        &key,
+    )
+    .unwrap();
     let first = webhooks::apply_resumable(
         &run,
         &report,
@@ -311,7 +507,14 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
 
     // The second run takes the finished projects from the journal: no request for them.
     sim.clear_requests();
-    let journal = webhooks::Journal::open(data.path(), &sim.url(), &s).unwrap();
+    let journal = webhooks::Journal::open(
+        &lock,
+        &sim.url(),
+        &s,
+        &webhooks::RunOptions::default(),
+        &key,
+    )
+    .unwrap();
     assert_eq!(journal.resumed(), finished);
     let second = webhooks::apply_resumable(
         &session.client,
@@ -358,7 +561,14 @@ async fn an_interrupted_apply_resumes_from_its_journal_without_duplicates() {
             p.path_with_namespace
         );
     }
-    assert!(!data.path().join("apply-journal.jsonl").exists());
+    assert!(
+        !std::fs::read_dir(data.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".jsonl")),
+        "a finished apply removes its journal"
+    );
 }
 
 #[tokio::test]
@@ -511,4 +721,142 @@ async fn a_disabled_hook_of_ours_is_reported_and_re_enabled() {
         Some("delivered: the receiver answered 2xx")
     );
     assert_eq!(sim.state(|w| w.hook(id).unwrap().test_triggers.len()), 2);
+}
+
+/// Another tenant's hooks to the same receiver, with credentials in the URL.
+const CREDENTIALED: [&str; 2] = [
+    "https://tenant:pw@crawler.example.com/instance/gitlab/events",
+    "https://{user}:{password}@crawler.example.com/instance/gitlab/events",
+];
+
+#[tokio::test]
+async fn hooks_whose_urls_carry_credentials_are_never_touched() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    let theirs: Vec<u64> = sim.state(|w| {
+        CREDENTIALED
+            .iter()
+            .map(|url| w.add_hook(HookOwner::Project(target.id), url, Some("tenant-secret")))
+            .collect()
+    });
+    let snapshot = |sim: &Simulator| {
+        sim.state(|w| {
+            theirs
+                .iter()
+                .map(|id| {
+                    let h = w.hook(*id).expect("their hook is still there");
+                    (h.url.clone(), h.token.clone(), h.events.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let before = snapshot(&sim);
+    let selected = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    for prune in [false, true] {
+        let out = webhooks::apply(
+            &session.client,
+            &report,
+            &selected,
+            &spec("s"),
+            &fingerprints,
+            prune,
+            &|_| {},
+        )
+        .await;
+        assert!(
+            matches!(out[0].action, Action::Create | Action::Unchanged),
+            "{out:?}"
+        );
+        assert!(out[0].duplicates.is_empty(), "{out:?}");
+        assert!(!theirs.contains(&out[0].hook_id.unwrap()));
+        assert_eq!(snapshot(&sim), before, "prune {prune}");
+    }
+    assert_eq!(ours(&sim, target.id).len(), 1, "our own hook beside theirs");
+}
+
+#[tokio::test]
+async fn of_two_hooks_with_our_url_the_fingerprinted_one_is_ours() {
+    let sim = common::demo().await;
+    let (session, report) = step2(&sim, tokens::API).await;
+    let target = report
+        .projects
+        .iter()
+        .find(|p| p.hooks == HookAccess::Automatic && !p.archived)
+        .unwrap();
+    let older = sim.state(|w| w.add_hook(HookOwner::Project(target.id), EVENTS, Some("old")));
+    let selected = Selection {
+        projects: vec![target.id.to_string()],
+        ..Selection::default()
+    }
+    .pick(&report);
+    // The newer hook is the one this tool set (its fingerprint is recorded).
+    let newer = sim.state(|w| {
+        let id = w.add_hook(HookOwner::Project(target.id), EVENTS, Some("s"));
+        let h = w.hook_mut(id).unwrap();
+        for e in [
+            "push_events",
+            "note_events",
+            "issues_events",
+            "merge_requests_events",
+            "wiki_page_events",
+        ] {
+            h.events.insert(e.into(), true);
+        }
+        id
+    });
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    fingerprints
+        .lock()
+        .unwrap()
+        .record(
+            &session.client.url().to_string(),
+            target.id,
+            newer,
+            &Secret::new("s"),
+        )
+        .unwrap();
+    sim.clear_requests();
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        false,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged, "{out:?}");
+    assert_eq!(
+        (out[0].hook_id, out[0].duplicates.clone()),
+        (Some(newer), vec![older])
+    );
+    assert_eq!(writes(&sim), 0, "nothing rewritten");
+
+    let out = webhooks::apply(
+        &session.client,
+        &report,
+        &selected,
+        &spec("s"),
+        &fingerprints,
+        true,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(out[0].action, Action::Unchanged, "{out:?}");
+    assert!(sim.state(|w| w.hook(newer).is_some()), "ours is kept");
+    assert!(
+        sim.state(|w| w.hook(older).is_none()),
+        "the duplicate is pruned"
+    );
 }

@@ -34,5 +34,5 @@ pub use model::{
 };
 pub use ratelimit::{HeaderShape, RateLimit};
 pub use seed::WorldSpec;
-pub use server::{Knobs, REQUEST_LOG, RequestRecord, Simulator};
+pub use server::{Knobs, Meanwhile, REQUEST_LOG, RequestRecord, Simulator};
 pub use world::{MembersAll, NamespaceRef, ProjectAccess, World};

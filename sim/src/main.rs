@@ -52,6 +52,9 @@ struct Args {
     /// host, to check that a client does not follow them).
     #[arg(long)]
     link_base: Option<String>,
+    /// Carry out every Nth write (POST/PUT/DELETE), then answer it 502 as if the answer was lost.
+    #[arg(long)]
+    lose_write_answers_every: Option<u64>,
 }
 
 fn parse_rate(s: &str) -> Result<RateLimit, String> {
@@ -99,6 +102,8 @@ async fn main() -> std::io::Result<()> {
         legacy_no_token_self: args.legacy_no_token_self,
         block_local_hook_urls: args.block_local_hook_urls,
         link_base: args.link_base,
+        lose_write_answers_every: args.lose_write_answers_every,
+        ..Knobs::default()
     });
     let tokens: serde_json::Map<String, serde_json::Value> = tokens::ALL
         .iter()

@@ -44,7 +44,47 @@ pub struct Knobs {
     /// used, or a hostile one pointing pages at another host (`http://other:1`,
     /// `foo:@other/x#`). An empty string makes the links relative.
     pub link_base: Option<String>,
+    /// Every Nth write (`POST`, `PUT`, `DELETE` under `/api/v4`) that passes the throttle is
+    /// carried out, then answered 502 `{"message":"502 Bad Gateway"}` as if a proxy lost
+    /// GitLab's answer. Deterministic.
+    pub lose_write_answers_every: Option<u64>,
+    /// The first write (`POST`, `PUT`, `DELETE` under `/api/v4`) after this is set, then
+    /// every Nth, is answered 504 `{"message":"504 Gateway Timeout"}` at once and carried out
+    /// only afterwards: after [`Knobs::delay_write_commit_by`], or as soon as the next write
+    /// arrives (before it), whichever comes first. GitLab still processing a write whose
+    /// answer a proxy gave up on. Deterministic.
+    pub delay_write_commits_every: Option<u64>,
+    /// How long a delayed write ([`Knobs::delay_write_commits_every`]) waits at most.
+    pub delay_write_commit_by: Duration,
+    /// Someone else's change, made on the world whenever a knob loses a write's answer
+    /// (`fail_every` on a write: instead of it; `lose_write_answers_every`: after it was carried
+    /// out; `delay_write_commits_every`: before it is), before the 5xx is sent.
+    pub meanwhile: Option<Meanwhile>,
 }
+
+/// A change to the world made "meanwhile" by someone else ([`Knobs::meanwhile`]).
+#[derive(Clone)]
+pub struct Meanwhile(Arc<dyn Fn(&mut World) + Send + Sync>);
+
+impl Meanwhile {
+    /// Wraps the change.
+    pub fn new(change: impl Fn(&mut World) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(change))
+    }
+
+    fn run(&self, shared: &Shared) {
+        (self.0)(&mut lock(&shared.world));
+    }
+}
+
+impl std::fmt::Debug for Meanwhile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Meanwhile(..)")
+    }
+}
+
+/// A delayed write's trigger (carry it out now) and its completion.
+type Pending = (oneshot::Sender<()>, oneshot::Receiver<()>);
 
 /// One request the simulator served.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +115,12 @@ pub(crate) struct Shared {
     /// Member lists by (source, inherited?), valid for one membership generation.
     pub(crate) members_cache: Mutex<MembersCache>,
     passed: AtomicU64,
+    /// Writes that passed the throttle (for `lose_write_answers_every`).
+    writes: AtomicU64,
+    /// Writes that passed the throttle while `delay_write_commits_every` was set.
+    delayed_writes: AtomicU64,
+    /// Delayed writes not yet known to be carried out.
+    pending: Mutex<Vec<Pending>>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not wedge the server).
@@ -123,6 +169,9 @@ impl Simulator {
             hook_tests: Mutex::new(FixedWindow::default()),
             members_cache: Mutex::new(HashMap::new()),
             passed: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            delayed_writes: AtomicU64::new(0),
+            pending: Mutex::new(Vec::new()),
         });
         let app = routes::router(shared.clone())
             .layer(middleware::from_fn_with_state(shared.clone(), knobs_layer));
@@ -264,9 +313,53 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
                     (StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
                     (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable"),
                 ][((n / every - 1) % 3) as usize];
+                if is_write(&method, &path)
+                    && let Some(m) = &knobs.meanwhile
+                {
+                    m.run(&shared);
+                }
                 ApiError::message(status, text).into_response()
             }
-            None => next.run(request).await,
+            None => {
+                let write = is_write(&method, &path);
+                if write {
+                    commit_pending(&shared).await;
+                }
+                let delay = write
+                    && knobs
+                        .delay_write_commits_every
+                        .filter(|every| *every > 0)
+                        .is_some_and(|every| {
+                            shared.delayed_writes.fetch_add(1, Ordering::SeqCst) % every == 0
+                        });
+                let lose = write
+                    && !delay
+                    && knobs
+                        .lose_write_answers_every
+                        .filter(|every| *every > 0)
+                        .is_some_and(|every| {
+                            (shared.writes.fetch_add(1, Ordering::SeqCst) + 1) % every == 0
+                        });
+                if delay {
+                    if let Some(m) = &knobs.meanwhile {
+                        m.run(&shared);
+                    }
+                    delay_commit(&shared, next, request, knobs.delay_write_commit_by);
+                    ApiError::message(StatusCode::GATEWAY_TIMEOUT, "504 Gateway Timeout")
+                        .into_response()
+                } else {
+                    let answer = next.run(request).await;
+                    if lose {
+                        if let Some(m) = &knobs.meanwhile {
+                            m.run(&shared);
+                        }
+                        ApiError::message(StatusCode::BAD_GATEWAY, "502 Bad Gateway")
+                            .into_response()
+                    } else {
+                        answer
+                    }
+                }
+            }
         };
         if let Some(o) = observation.filter(|_| shape == HeaderShape::Always) {
             add_headers(&mut r, &o.headers());
@@ -286,6 +379,34 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, request: Request, next: 
     };
     remember(&mut lock(&shared.requests), record, REQUEST_LOG);
     response
+}
+
+fn is_write(method: &str, path: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "DELETE") && path.starts_with("/api/v4/")
+}
+
+/// Carries out `request` after `by`, or when the next write arrives ([`commit_pending`]).
+fn delay_commit(shared: &Arc<Shared>, next: Next, request: Request, by: Duration) {
+    let (trigger, triggered) = oneshot::channel::<()>();
+    let (done, finished) = oneshot::channel::<()>();
+    lock(&shared.pending).push((trigger, finished));
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::time::sleep(by) => {}
+            _ = triggered => {}
+        }
+        let _ = next.run(request).await;
+        let _ = done.send(());
+    });
+}
+
+/// Carries out every delayed write before the write that just arrived.
+async fn commit_pending(shared: &Shared) {
+    let pending = std::mem::take(&mut *lock(&shared.pending));
+    for (trigger, finished) in pending {
+        let _ = trigger.send(());
+        let _ = finished.await;
+    }
 }
 
 /// Replaces `ours` with `theirs` in the `Link` header (the [`Knobs::link_base`] knob).

@@ -256,11 +256,11 @@ impl World {
         out
     }
 
-    /// The group and its ancestors, nearest first.
+    /// The group and its ancestors, nearest first (each once: a test may make parents loop).
     pub fn self_and_ancestors(&self, id: Id) -> Vec<Id> {
         let mut out = Vec::new();
         let mut cur = self.groups.get(&id);
-        while let Some(g) = cur {
+        while let Some(g) = cur.filter(|g| !out.contains(&g.id)) {
             out.push(g.id);
             cur = g.parent_id.and_then(|p| self.groups.get(&p));
         }
@@ -482,13 +482,11 @@ impl World {
 
     /// A user's role in a group: the highest direct membership in it or its ancestors.
     pub fn group_access(&self, user: Id, group: Id) -> Option<u8> {
-        let mut best = None;
-        let mut cur = self.groups.get(&group);
-        while let Some(g) = cur {
-            best = best.max(self.direct_level(user, Source::Group(g.id)));
-            cur = g.parent_id.and_then(|p| self.groups.get(&p));
-        }
-        best.filter(|l| *l > access::MINIMAL)
+        self.self_and_ancestors(group)
+            .into_iter()
+            .filter_map(|g| self.direct_level(user, Source::Group(g)))
+            .max()
+            .filter(|l| *l > access::MINIMAL)
     }
 
     /// A user's role on a project, direct and through groups.

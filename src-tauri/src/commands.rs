@@ -1,10 +1,11 @@
 //! The window's commands: each parses its arguments, calls the state (and through it the core),
 //! and returns JSON or a [`CommandError`].
 
-use gitlab_onboard::Secret;
 use gitlab_onboard::scopes::{DetectProgress, TokenReport};
-use tauri::State;
+use gitlab_onboard::{GitLabUrl, Secret};
 use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State, Url};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::error::CommandError;
 use crate::state::{AppInfo, AppState, SignedIn};
@@ -36,6 +37,50 @@ pub async fn detect_scopes(
     // A closed window cannot take progress any more; the report still comes back.
     let progress = move |p: DetectProgress| drop(on_progress.send(p));
     state.detect(refresh, &progress).await
+}
+
+/// Opens `url` in the default browser, only if it is a page of the GitLab instance signed in
+/// to (same scheme, host and port, under its path prefix, no credentials). The window has no
+/// opener permission of its own: this check, in Rust, is the only way out to the browser.
+#[tauri::command]
+pub async fn open_in_browser<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<(), CommandError> {
+    let instance = state.instance().await?;
+    let url = on_instance(&instance, &url)?;
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| CommandError {
+            code: "open_failed",
+            message: format!("the browser could not be started ({e}): open {url} by hand"),
+        })
+}
+
+/// `input` as a URL of a page on `instance`, or why not.
+fn on_instance(instance: &GitLabUrl, input: &str) -> Result<Url, CommandError> {
+    let refused = |why: &str| CommandError {
+        code: "invalid_input",
+        message: format!(
+            "not opened: {why}; only pages of {} open from here",
+            instance.as_str()
+        ),
+    };
+    let base = Url::parse(instance.as_str()).map_err(|_| refused("the instance has no URL"))?;
+    let url = Url::parse(input.trim()).map_err(|_| refused("it is not a URL"))?;
+    if url.origin() != base.origin() {
+        return Err(refused("it is on another site"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refused("it carries credentials"));
+    }
+    let prefix = instance.prefix();
+    let path = url.path();
+    if !prefix.is_empty() && path != prefix && !path.starts_with(&format!("{prefix}/")) {
+        return Err(refused("it is outside the instance's path"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -127,6 +172,73 @@ mod tests {
         assert_eq!(
             err,
             Err(serde_json::to_value(CommandError::not_signed_in()).unwrap())
+        );
+    }
+
+    #[test]
+    fn only_pages_of_the_instance_are_opened() {
+        let gitlab = GitLabUrl::parse("https://git.corp.example/gitlab").unwrap();
+        let ok = "https://git.corp.example/gitlab/acme/api/-/hooks";
+        assert_eq!(on_instance(&gitlab, ok).unwrap().as_str(), ok);
+        for refused in [
+            "https://evil.example/gitlab/acme",
+            "http://git.corp.example/gitlab/acme",
+            "https://git.corp.example:8443/gitlab/acme",
+            "https://git.corp.example.evil.example/gitlab/acme",
+            "https://user:pw@git.corp.example/gitlab/acme",
+            "https://git.corp.example/other/acme",
+            "https://git.corp.example/gitlabx/acme",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "not a url",
+        ] {
+            let e = on_instance(&gitlab, refused).unwrap_err();
+            assert_eq!(e.code, "invalid_input", "{refused}");
+            assert!(e.message.starts_with("not opened:"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_window_cannot_open_a_foreign_url_nor_any_before_sign_in() {
+        let sim = tauri::async_runtime::block_on(Simulator::start(World::demo())).unwrap();
+        let (_app, window) = window(in_memory());
+        let err = invoke(
+            &window,
+            "open_in_browser",
+            json!({ "url": format!("{}/acme", sim.url()) }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            serde_json::to_value(CommandError::not_signed_in()).unwrap()
+        );
+        invoke(
+            &window,
+            "sign_in",
+            json!({ "url": sim.url(), "token": tokens::API }),
+        )
+        .unwrap();
+        for foreign in [
+            "https://attacker.example/phish",
+            "file:///etc/passwd",
+            "http://127.0.0.2:1/elsewhere",
+        ] {
+            let err = invoke(&window, "open_in_browser", json!({ "url": foreign })).unwrap_err();
+            assert_eq!(err["code"], "invalid_input", "{foreign}: {err}");
+        }
+    }
+
+    /// The window may not call the opener plugin itself: its one way to a browser is the
+    /// checked command above.
+    #[test]
+    fn the_capability_grants_no_opener_permission() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let permissions = capability["permissions"].to_string();
+        assert!(!permissions.contains("opener:"), "{permissions}");
+        assert!(
+            permissions.contains("allow-open-in-browser"),
+            "{permissions}"
         );
     }
 }

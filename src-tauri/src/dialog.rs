@@ -1,7 +1,8 @@
 //! Native open and save dialogs (rfd; GTK on Linux), shown over the app's window.
 //!
-//! The commands that read or write a file take its path as an argument; these dialogs only
-//! answer "which path". WebDriver cannot drive a native dialog, so for end-to-end tests, and in
+//! A dialog's answer never goes to the web view as something it could send back: the users
+//! commands keep it behind a handle (`users::chosen`), the webhook export writes it at once. The
+//! window only shows the path. WebDriver cannot drive a native dialog, so for end-to-end tests, and in
 //! debug builds only, an environment variable answers instead of the dialog:
 //! [`OPEN_ANSWER_ENV`] for open dialogs and [`SAVE_ANSWER_ENV`] for save dialogs, each holding
 //! the path to answer with. Release builds ignore both and always show the dialog.

@@ -16,6 +16,7 @@ mod webhooks;
 
 use std::process::ExitCode;
 
+use gitlab_onboard::upload::UploadPolicy;
 use tauri::{Builder, Runtime};
 
 use crate::demo::Demo;
@@ -38,10 +39,20 @@ pub fn run() -> ExitCode {
     } else {
         None
     };
+    // Where the mapping may be uploaded besides Google's endpoints: set by the admin in the
+    // environment before start-up, never by the window.
+    let upload_policy = match UploadPolicy::from_env() {
+        Ok(policy) => policy,
+        Err(e) => {
+            eprintln!("gitlab-onboard-app: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let state = AppState::new(KeychainChoice::detect(demo.is_some()), demo);
     let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
     match app(Builder::default(), state)
         .manage(hooks)
+        .manage(upload_policy)
         .run(tauri::generate_context!("../tauri.conf.json"))
     {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,8 +64,9 @@ pub fn run() -> ExitCode {
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
-/// The webhook commands also need a [`WebhookState`], managed by the caller (`run` uses the
-/// CLI's data directory; tests a temporary one).
+/// The webhook commands also need a [`WebhookState`], and the upload an [`UploadPolicy`], both
+/// managed by the caller (`run` uses the CLI's data directory and the policy from the
+/// environment; tests their own).
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
@@ -65,6 +77,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::app_info,
             commands::sign_in,
             commands::detect_scopes,
+            commands::open_in_browser,
             webhooks::webhook_secret_status,
             webhooks::generate_webhook_secret,
             webhooks::save_webhook_secret,

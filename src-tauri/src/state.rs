@@ -220,6 +220,16 @@ impl AppState {
         Ok((session, report, wizard.generation))
     }
 
+    /// The GitLab instance signed in to.
+    pub async fn instance(&self) -> Result<gitlab_onboard::GitLabUrl, CommandError> {
+        let wizard = self.wizard.lock().await;
+        let session = wizard
+            .session
+            .as_ref()
+            .ok_or_else(CommandError::not_signed_in)?;
+        Ok(session.client.url().clone())
+    }
+
     /// The keychain in use, or an error that says what to start.
     pub fn keychain(&self) -> Result<&Keychain, CommandError> {
         self.keychain.keychain()

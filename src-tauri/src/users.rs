@@ -3,10 +3,11 @@
 //! mapping stays here ([`UsersState`]); the window holds only the rows on screen (see [`store`]
 //! for why it pages).
 
+mod chosen;
 mod store;
 pub mod upload;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
 use gitlab_onboard::users::{self, BuildProgress, Options, Row, idp};
@@ -17,6 +18,7 @@ use tauri::{Runtime, State, WebviewWindow};
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
 use crate::state::AppState;
+use chosen::{Chosen, ChosenFile, Purpose};
 use store::Built;
 pub use store::{Filter, Page, Summary};
 
@@ -36,10 +38,13 @@ const SAVE_DIALOG: Dialog = Dialog {
     extensions: &["csv"],
 };
 
-/// The mapping of this window, once built.
+/// The mapping of this window, once built; the files chosen in its dialogs; the CSV last
+/// saved (what Upload sends).
 #[derive(Default)]
 pub struct UsersState {
     built: Mutex<Option<Built>>,
+    chosen: Chosen,
+    saved: Mutex<Option<PathBuf>>,
 }
 
 impl UsersState {
@@ -57,12 +62,13 @@ impl UsersState {
     }
 }
 
-/// The sources the admin chose on the Users screen. Empty strings count as not given.
+/// The sources the admin chose on the Users screen. Empty strings count as not given; an
+/// unknown field (a path, say) is refused.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BuildRequest {
-    /// The identity provider's export (a path the open dialog gave).
-    pub idp_path: Option<String>,
+    /// The identity provider's export: the handle [`users_choose_idp`] gave.
+    pub idp: Option<u64>,
     /// The export's username column; found by name when not given.
     pub idp_username_column: Option<String>,
     /// The export's email column; found by name when not given.
@@ -80,8 +86,9 @@ fn given(s: &Option<String>) -> Option<&str> {
 }
 
 impl BuildRequest {
-    /// Checks the domain and reads the export, before anything is asked of GitLab.
-    fn options(&self) -> Result<Options, CommandError> {
+    /// Checks the domain and reads the export (off the async runtime: it is streamed whole),
+    /// before anything is asked of GitLab.
+    async fn options(&self, chosen: &Chosen) -> Result<Options, CommandError> {
         let email_domain = given(&self.email_domain)
             .map(|d| {
                 users::parse_domain(d).map_err(|e| CommandError {
@@ -94,9 +101,21 @@ impl BuildRequest {
             username: given(&self.idp_username_column).map(str::to_owned),
             email: given(&self.idp_email_column).map(str::to_owned),
         };
-        let idp = given(&self.idp_path)
-            .map(|p| idp::Directory::read(Path::new(p), &columns).map_err(idp_error))
-            .transpose()?;
+        let idp = match self.idp {
+            Some(handle) => {
+                let path = chosen.path(Purpose::Idp, handle)?;
+                let read = tauri::async_runtime::spawn_blocking(move || {
+                    idp::Directory::read(&path, &columns)
+                })
+                .await
+                .map_err(|e| CommandError {
+                    code: "internal",
+                    message: format!("reading the export stopped unexpectedly ({e}): try again"),
+                })?;
+                Some(read.map_err(idp_error)?)
+            }
+            None => None,
+        };
         Ok(Options {
             idp,
             email_domain,
@@ -141,22 +160,26 @@ pub struct Saved {
     pub bytes: usize,
 }
 
-/// Asks for the identity provider's export (a native open dialog); `None` when dismissed.
+/// Asks for the identity provider's export (a native open dialog): its handle and path to
+/// show, or `None` when dismissed. The path stays here.
 #[tauri::command]
 pub async fn users_choose_idp<R: Runtime>(
     window: WebviewWindow<R>,
-) -> Result<Option<String>, CommandError> {
+    users: State<'_, UsersState>,
+) -> Result<Option<ChosenFile>, CommandError> {
     let path = dialog::open_file(&window, &IDP_DIALOG).await?;
-    Ok(path.map(|p| p.display().to_string()))
+    Ok(path.map(|p| users.chosen.keep(Purpose::Idp, p)))
 }
 
-/// Asks where to save the CSV (a native save dialog); `None` when dismissed.
+/// Asks where to save the CSV (a native save dialog): its handle and path to show, or `None`
+/// when dismissed. The path stays here.
 #[tauri::command]
 pub async fn users_choose_save<R: Runtime>(
     window: WebviewWindow<R>,
-) -> Result<Option<String>, CommandError> {
+    users: State<'_, UsersState>,
+) -> Result<Option<ChosenFile>, CommandError> {
     let path = dialog::save_file(&window, &SAVE_DIALOG, DEFAULT_FILE_NAME).await?;
-    Ok(path.map(|p| p.display().to_string()))
+    Ok(path.map(|p| users.chosen.keep(Purpose::Save, p)))
 }
 
 /// Builds the mapping from step 2's report and the chosen sources, keeping the admin's edits
@@ -169,7 +192,7 @@ pub async fn users_build(
     request: BuildRequest,
     on_progress: Channel<BuildProgress>,
 ) -> Result<Summary, CommandError> {
-    let mut options = request.options()?;
+    let mut options = request.options(&users.chosen).await?;
     let (session, report, generation) = state.session_and_report().await?;
     options.edits = users
         .with(generation, |b| Ok(b.edits()))
@@ -218,12 +241,17 @@ pub async fn users_edit(
 ) -> Result<Edited, CommandError> {
     let generation = state.generation().await;
     users.with(generation, |b| {
+        let typed = email.as_deref().unwrap_or_default().trim();
         let row = b.edit(id, email.clone()).ok_or_else(|| CommandError {
             code: "invalid_input",
-            message: format!(
-                "Email of user {id}: '{}' is not an email address: give one like name@corp.example",
-                email.as_deref().unwrap_or_default().trim()
-            ),
+            message: match users::formula_start(typed) {
+                Some(c) => format!(
+                    "Email of user {id}: '{typed}' starts with '{c}', which a spreadsheet runs as a formula: give an address like name@corp.example"
+                ),
+                None => format!(
+                    "Email of user {id}: '{typed}' is not an email address: give one like name@corp.example"
+                ),
+            },
         })?;
         Ok(Edited {
             row,
@@ -232,17 +260,19 @@ pub async fn users_edit(
     })
 }
 
-/// Writes the CSV (user ID then email; a header row only with `header`) to `path`, atomically.
-/// An existing file is replaced only with `overwrite`: without it, the answer is `file_exists`
-/// and the window asks.
+/// Writes the CSV (user ID then email; a header row only with `header`) to the file chosen
+/// with [`users_choose_save`] (`file` is its handle), atomically. An existing file is replaced
+/// only with `overwrite`: without it, the answer is `file_exists` and the window asks. The
+/// file written is what Upload sends.
 #[tauri::command]
 pub async fn users_save(
     state: State<'_, AppState>,
     users: State<'_, UsersState>,
-    path: String,
+    file: u64,
     header: bool,
     overwrite: bool,
 ) -> Result<Saved, CommandError> {
+    let path = users.chosen.path(Purpose::Save, file)?;
     let generation = state.generation().await;
     let (csv, rows) = users.with(generation, |b| {
         let summary = b.summary();
@@ -256,13 +286,6 @@ pub async fn users_save(
                 .to_owned(),
         });
     }
-    let path = PathBuf::from(path.trim());
-    if path.as_os_str().is_empty() {
-        return Err(CommandError {
-            code: "invalid_input",
-            message: "no file to save to: choose one with Save".to_owned(),
-        });
-    }
     if path.exists() && !overwrite {
         return Err(CommandError {
             code: "file_exists",
@@ -274,8 +297,9 @@ pub async fn users_save(
     }
     let shown = path.display().to_string();
     let bytes = csv.len();
+    let target = path.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        gitlab_onboard::files::write_atomically(&path, csv.as_bytes())
+        gitlab_onboard::files::write_atomically(&target, csv.as_bytes())
     })
     .await
     .map_err(|e| CommandError {
@@ -288,6 +312,7 @@ pub async fn users_save(
             detail: e.to_string(),
         })
     })?;
+    *users.saved.lock().unwrap_or_else(PoisonError::into_inner) = Some(path);
     Ok(Saved {
         path: shown,
         rows,
@@ -298,10 +323,11 @@ pub async fn users_save(
 #[cfg(test)]
 mod tests {
     use gitlab_onboard::keychain::Keychain;
+    use gitlab_onboard::upload::UploadPolicy;
     use gitlab_sim::{Simulator, World, tokens};
     use serde_json::{Value, json};
-    use tauri::App;
     use tauri::test::MockRuntime;
+    use tauri::{App, Manager};
 
     use crate::mock_ipc;
     use crate::state::KeychainChoice;
@@ -320,12 +346,17 @@ mod tests {
 
     impl Fixture {
         fn signed_in(detect: bool) -> Self {
+            Self::with_policy(detect, UploadPolicy::default())
+        }
+
+        fn with_policy(detect: bool, policy: UploadPolicy) -> Self {
             let sim = tauri::async_runtime::block_on(Simulator::start(World::demo())).unwrap();
             let state = AppState::new(
                 KeychainChoice::Memory(Keychain::in_memory(), "in memory".into()),
                 None,
             );
             let (app, window) = mock_ipc::window(state);
+            app.manage(policy);
             let f = Fixture {
                 sim,
                 _app: app,
@@ -372,11 +403,34 @@ mod tests {
             path.display().to_string()
         }
 
-        /// An export that gives `first.idp@corp.example` to `username`, found by login.
-        fn idp_export(&self, username: &str) -> String {
-            self.file(
+        /// What a dialog answering `path` gives the window: a handle.
+        fn choose(&self, purpose: Purpose, path: impl Into<PathBuf>) -> u64 {
+            self.window
+                .state::<UsersState>()
+                .chosen
+                .keep(purpose, path.into())
+                .handle
+        }
+
+        /// An export that gives `first.idp@corp.example` to `username`, found by login: its handle.
+        fn idp_export(&self, username: &str) -> u64 {
+            let path = self.file(
                 "okta.csv",
                 &format!("login,email\n{username},first.idp@{DOMAIN}\n"),
+            );
+            self.choose(Purpose::Idp, path)
+        }
+
+        fn save(
+            &self,
+            path: impl Into<PathBuf>,
+            header: bool,
+            overwrite: bool,
+        ) -> Result<Value, Value> {
+            let file = self.choose(Purpose::Save, path);
+            self.invoke(
+                "users_save",
+                json!({ "file": file, "header": header, "overwrite": overwrite }),
             )
         }
     }
@@ -401,9 +455,9 @@ mod tests {
         f.build(json!({ "email_domain": DOMAIN })).unwrap();
         let guessed = f.rows(json!({ "source": "guessed" }));
         let idp_user = guessed["rows"][0]["username"].as_str().unwrap().to_owned();
-        let idp_path = f.idp_export(&idp_user);
+        let idp = f.idp_export(&idp_user);
         let summary = f
-            .build(json!({ "idp_path": idp_path, "email_domain": format!("@{DOMAIN}") }))
+            .build(json!({ "idp": idp, "email_domain": format!("@{DOMAIN}") }))
             .unwrap();
         let counts = &summary["counts"];
         assert_eq!(
@@ -453,12 +507,7 @@ mod tests {
             .map(|(id, email)| format!("{id},{}\n", email.unwrap()))
             .collect();
         let out = f.dir.path().join("mapping.csv");
-        let saved = f
-            .invoke(
-                "users_save",
-                json!({ "path": out, "header": false, "overwrite": false }),
-            )
-            .unwrap();
+        let saved = f.save(&out, false, false).unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
         assert_eq!(saved["rows"], counts["total"]);
         assert_eq!(saved["bytes"], expected.len());
@@ -475,21 +524,12 @@ mod tests {
         let f = Fixture::signed_in(true);
         f.build(json!({ "email_domain": DOMAIN })).unwrap();
         let out = f.file("mapping.csv", "previous\n");
-        let err = f
-            .invoke(
-                "users_save",
-                json!({ "path": out, "header": true, "overwrite": false }),
-            )
-            .unwrap_err();
+        let err = f.save(&out, true, false).unwrap_err();
         assert_eq!(err["code"], "file_exists");
         assert!(err["message"].as_str().unwrap().contains(&out), "{err}");
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
 
-        f.invoke(
-            "users_save",
-            json!({ "path": out, "header": true, "overwrite": true }),
-        )
-        .unwrap();
+        f.save(&out, true, true).unwrap();
         let written = std::fs::read_to_string(&out).unwrap();
         assert!(written.starts_with("user_id,email\n"), "{written}");
         assert_eq!(
@@ -505,12 +545,7 @@ mod tests {
         f.build(json!({ "email_domain": DOMAIN })).unwrap();
         let dir = f.dir.path().join("a-folder");
         std::fs::create_dir(&dir).unwrap();
-        let err = f
-            .invoke(
-                "users_save",
-                json!({ "path": dir, "header": false, "overwrite": true }),
-            )
-            .unwrap_err();
+        let err = f.save(&dir, false, true).unwrap_err();
         assert_eq!(err["code"], "output_file");
         assert!(
             err["message"].as_str().unwrap().contains("a-folder"),
@@ -535,8 +570,9 @@ mod tests {
             "export.csv",
             "login,email\nkim,kim@corp.example\n\"lee,lee@corp.example\n",
         );
+        let handle = f.choose(Purpose::Idp, &bad);
         let err = f
-            .build(json!({ "idp_path": bad, "email_domain": DOMAIN }))
+            .build(json!({ "idp": handle, "email_domain": DOMAIN }))
             .unwrap_err();
         assert_eq!(err["code"], "idp_file");
         assert!(
@@ -547,7 +583,8 @@ mod tests {
             "{err}"
         );
         let no_email = f.file("users.csv", "login,phone\nkim,123\n");
-        let err = f.build(json!({ "idp_path": no_email })).unwrap_err();
+        let handle = f.choose(Purpose::Idp, &no_email);
+        let err = f.build(json!({ "idp": handle })).unwrap_err();
         let message = err["message"].as_str().unwrap();
         assert!(message.contains("Email column in the window"), "{err}");
         let err = f
@@ -602,39 +639,184 @@ mod tests {
         .unwrap();
         assert_eq!(f.invoke("users_summary", json!({})), Ok(Value::Null));
         let err = f
-            .invoke(
-                "users_save",
-                json!({ "path": f.dir.path().join("x.csv"), "header": false, "overwrite": false }),
-            )
+            .save(f.dir.path().join("x.csv"), false, false)
             .unwrap_err();
         assert_eq!(err["code"], "no_mapping");
     }
 
+    /// A signing date in the future: the URL has not expired, whenever the test runs.
+    const FUTURE: &str = "20990101T000000Z";
+
+    /// A listener nobody should reach: true if something connected.
+    fn reached(listener: &std::net::TcpListener) -> bool {
+        listener.set_nonblocking(true).unwrap();
+        listener.accept().is_ok()
+    }
+
+    fn upload(f: &Fixture, target: Value) -> Result<Value, Value> {
+        f.invoke(
+            "users_upload",
+            json!({ "target": target, "onProgress": "__CHANNEL__:9" }),
+        )
+    }
+
     #[test]
-    fn an_upload_target_is_checked_before_anything_is_sent() {
-        let f = Fixture::signed_in(false);
-        let csv = f.file("mapping.csv", "1,a@corp.example\n");
-        let upload = |target: Value| {
-            f.invoke(
-                "users_upload",
-                json!({ "path": csv, "target": target, "onProgress": "__CHANNEL__:9" }),
-            )
-            .unwrap_err()
-        };
-        let err = upload(
-            json!({ "kind": "signed_url", "url": "http://storage.example/b/o?X-Goog-Signature=1" }),
+    fn an_upload_goes_only_to_google_or_the_configured_endpoint_and_nothing_is_sent_elsewhere() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        f.save(f.dir.path().join("mapping.csv"), false, false)
+            .unwrap();
+        let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = elsewhere.local_addr().unwrap().port();
+        let date = FUTURE;
+        for url in [
+            format!(
+                "http://127.0.0.1:{port}/b/o?X-Goog-Date={date}&X-Goog-Expires=900&X-Goog-Signature=1"
+            ),
+            format!(
+                "https://attacker.example/b/o?X-Goog-Date={date}&X-Goog-Expires=900&X-Goog-Signature=1"
+            ),
+            format!(
+                "https://storage.googleapis.com.attacker.example/b/o?X-Goog-Date={date}&X-Goog-Expires=900&X-Goog-Signature=1"
+            ),
+        ] {
+            let err = upload(&f, json!({ "kind": "signed_url", "url": url })).unwrap_err();
+            assert_eq!(err["code"], "upload_target_refused", "{url}: {err}");
+            assert!(
+                err["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("GITLAB_ONBOARD_STORAGE_URL"),
+                "{err}"
+            );
+        }
+        // A key whose token_uri points elsewhere is refused before its key is ever used.
+        let key = f.file(
+            "key.json",
+            &json!({
+                "type": "service_account",
+                "private_key": include_str!("../../tests/fixtures/upload/throwaway-test-key.pem"),
+                "client_email": "u@p.iam.gserviceaccount.com",
+                "token_uri": format!("http://127.0.0.1:{port}/token"),
+            })
+            .to_string(),
         );
-        assert_eq!(err["code"], "invalid_input", "{err}");
-        let err = upload(json!({
-            "kind": "service_account",
-            "bucket": "mappings",
-            "object": "users.csv",
-            "key_path": f.dir.path().join("missing.json"),
-            "storage_url": null,
-        }));
-        assert_eq!(err["code"], "service_account_key", "{err}");
+        let key = f.choose(Purpose::Key, key);
+        let err = upload(
+            &f,
+            json!({ "kind": "service_account", "bucket": "mappings", "object": "u.csv", "key": key }),
+        )
+        .unwrap_err();
+        assert_eq!(err["code"], "upload_target_refused", "{err}");
+        assert!(!reached(&elsewhere), "nothing was sent");
+
+        // The endpoint the admin configured before start-up is allowed (here it answers
+        // nothing a GCS would, so the upload fails after connecting).
+        let policy = UploadPolicy::new(Some(&format!("http://127.0.0.1:{port}")), None).unwrap();
+        let g = Fixture::with_policy(true, policy);
+        g.build(json!({ "email_domain": DOMAIN })).unwrap();
+        g.save(g.dir.path().join("mapping.csv"), false, false)
+            .unwrap();
+        let url = format!(
+            "http://127.0.0.1:{port}/b/o?X-Goog-Date={date}&X-Goog-Expires=900&X-Goog-Signature=1"
+        );
+        let accept = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while std::time::Instant::now() < deadline {
+                if let Ok((stream, _)) = elsewhere.accept() {
+                    drop(stream);
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            false
+        });
+        let err = upload(&g, json!({ "kind": "signed_url", "url": url })).unwrap_err();
+        assert_ne!(err["code"], "upload_target_refused", "{err}");
         assert!(
-            err["message"].as_str().unwrap().contains("missing.json"),
+            accept.join().unwrap(),
+            "the configured endpoint was reached"
+        );
+    }
+
+    #[test]
+    fn paths_and_endpoints_from_the_web_view_are_refused() {
+        let f = Fixture::signed_in(true);
+        let secret = f.file("secret.csv", "login,email\nkim,kim@corp.example\n");
+        // A path where a handle belongs: refused by name, nothing read.
+        let err = f.build(json!({ "idp_path": secret })).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `idp_path`"),
+            "{err}"
+        );
+        // A handle never given, or given for another purpose.
+        let save = f.choose(Purpose::Save, f.dir.path().join("out.csv"));
+        for handle in [save, 12_345] {
+            let err = f.build(json!({ "idp": handle })).unwrap_err();
+            assert_eq!(err["code"], "invalid_input", "{err}");
+            assert!(
+                err["message"].as_str().unwrap().contains("choose it again"),
+                "{err}"
+            );
+        }
+        // Save takes no path: only a save dialog's handle.
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let target = f.dir.path().join("written-by-the-web-view.csv");
+        let err = f
+            .invoke(
+                "users_save",
+                json!({ "path": target, "header": false, "overwrite": true }),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("file"), "{err}");
+        let idp = f.choose(Purpose::Idp, &target);
+        let err = f
+            .invoke(
+                "users_save",
+                json!({ "file": idp, "header": false, "overwrite": true }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        assert!(!target.exists(), "nothing written where the web view said");
+
+        // Upload: no path, no key path, no storage endpoint from the web view.
+        let err = upload(
+            &f,
+            json!({ "kind": "service_account", "bucket": "mappings", "object": "u.csv",
+                    "key_path": secret, "storage_url": "http://127.0.0.1:1" }),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let url = format!(
+            "https://storage.googleapis.com/b/o?X-Goog-Date={FUTURE}&X-Goog-Expires=900&X-Goog-Signature=1"
+        );
+        let err = f
+            .invoke(
+                "users_upload",
+                json!({ "path": secret, "target": { "kind": "signed_url", "url": url },
+                        "onProgress": "__CHANNEL__:9" }),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err["code"], "nothing_saved",
+            "the web view's path is not read: {err}"
+        );
+    }
+
+    #[test]
+    fn an_edit_with_a_formula_is_refused_and_says_why() {
+        let f = Fixture::signed_in(true);
+        f.build(json!({ "email_domain": DOMAIN })).unwrap();
+        let id = f.rows(json!({}))["rows"][0]["id"].as_u64().unwrap();
+        let err = f
+            .invoke(
+                "users_edit",
+                json!({ "id": id, "email": "=HYPERLINK(\"http://x.example\")@corp.example" }),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "invalid_input");
+        assert!(
+            err["message"].as_str().unwrap().contains("starts with '='"),
             "{err}"
         );
     }

@@ -5,6 +5,7 @@ mod upload;
 mod users;
 mod webhooks;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -106,5 +107,48 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
         Command::Users(args) => users::run(&args).await,
         Command::Upload(args) => upload::run(&args).await,
+    }
+}
+
+/// Text from GitLab (or a file) made safe to print on a terminal: control characters (escape
+/// sequences, carriage returns, line breaks, C1 codes) and bidirectional overrides are shown
+/// escaped, e.g. `\u{1b}`, so a project name cannot move the cursor, recolour, hide or reorder
+/// what is printed. Every table and line printer uses it; JSON output is escaped by serde.
+pub(crate) fn term(s: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::term;
+
+    #[test]
+    fn terminal_text_has_no_control_characters() {
+        assert_eq!(term("group/project"), "group/project");
+        assert_eq!(term("grüße/проект"), "grüße/проект", "letters stay");
+        assert_eq!(
+            term("evil\u{1b}[2J\rok\nnext\u{9b}31m\u{202e}txt.exe"),
+            "evil\\u{1b}[2J\\u{d}ok\\u{a}next\\u{9b}31m\\u{202e}txt.exe"
+        );
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            assert!(!term(&c.to_string()).chars().any(char::is_control), "{c:?}");
+        }
     }
 }

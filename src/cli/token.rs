@@ -8,7 +8,7 @@ use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{self, Expiry, Mode, TokenReport};
 use gitlab_onboard::token::{Session, parse_token};
 
-use super::Connection;
+use super::{Connection, term};
 
 /// Exit code for a token that works but lacks the scopes the crawler needs.
 const INSUFFICIENT: u8 = 3;
@@ -76,7 +76,7 @@ fn summary(r: &TokenReport) -> String {
         r.gitlab_url,
         r.gitlab_version
             .as_deref()
-            .map(|v| format!(" ({v})"))
+            .map(|v| format!(" ({})", term(v)))
             .unwrap_or_default()
     );
     let admin = if r.user.is_admin {
@@ -87,7 +87,9 @@ fn summary(r: &TokenReport) -> String {
     let _ = writeln!(
         out,
         "User:     {} ({}, id {}{admin})",
-        r.user.username, r.user.name, r.user.id
+        term(&r.user.username),
+        term(&r.user.name),
+        r.user.id
     );
     let _ = writeln!(
         out,
@@ -95,7 +97,7 @@ fn summary(r: &TokenReport) -> String {
         if r.scopes.is_empty() {
             "(unknown)".to_owned()
         } else {
-            r.scopes.join(", ")
+            term(&r.scopes.join(", ")).into_owned()
         }
     );
     let _ = writeln!(out, "Mode:     {mode}");
@@ -125,7 +127,7 @@ fn summary(r: &TokenReport) -> String {
     let owned = r.groups.iter().filter(|g| g.owner).count();
     let _ = writeln!(out, "Groups:   {} (owner of {owned})", r.groups.len());
     for w in &r.warnings {
-        let _ = writeln!(out, "Warning:  {w}");
+        let _ = writeln!(out, "Warning:  {}", term(w));
     }
     out
 }

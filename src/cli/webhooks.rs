@@ -1,16 +1,17 @@
 //! `webhooks plan|apply|verify`: step 3.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::json;
 
-use gitlab_onboard::files::data_dir;
+use gitlab_onboard::files::{RunLock, data_dir};
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{self, GroupAccess, Mode};
 use gitlab_onboard::token::parse_token;
+use gitlab_onboard::webhooks::fingerprints::FingerprintKey;
 use gitlab_onboard::webhooks::groups::{self, GroupHook, GroupedCheck, GroupedRun};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
@@ -18,10 +19,13 @@ use gitlab_onboard::webhooks::{
 };
 use gitlab_onboard::{Error, Secret};
 
-use super::Connection;
+use super::{Connection, term};
 
 /// Exit code while some project lacks a correct hook (verify) or failed (apply).
 const INCOMPLETE: u8 = 4;
+
+/// Exit code of an apply stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
 
 /// What to do.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,6 +60,8 @@ pub struct HookArgs {
     #[arg(long, env = "CRAWLER_EVENT_URL")]
     event_url: String,
     /// An environment variable holding the webhook secret (else the keychain; apply makes one).
+    /// On a host without a keychain, also set GITLAB_ONBOARD_FINGERPRINT_KEY (32+ random
+    /// characters, the same on every run): the key of the hook fingerprints.
     #[arg(long, value_name = "VAR")]
     secret_env: Option<String>,
     /// Only projects in this group and its subgroups (repeatable).
@@ -94,14 +100,22 @@ pub struct HookArgs {
     /// `instructions` only: write to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// `instructions` only: leave the secret out (hand it over another way).
+    /// `instructions` only: write the webhook secret into the document (left out by default:
+    /// hand it over another way, or keep the file as private as the secret).
     #[arg(long)]
-    omit_secret: bool,
+    include_secret: bool,
 }
 
 /// Runs a webhook command.
 pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let event_url = EventUrl::parse(&args.event_url)?;
+    let dir = data_dir();
+    // One apply at a time per data directory (the app's included), taken first: before a
+    // secret is made and saved, and before the fingerprints are read.
+    let lock = match verb {
+        Verb::Apply => Some(RunLock::acquire(&dir)?),
+        _ => None,
+    };
     let session = args.connection.session().await?;
     let report = scopes::detect(&session, &|_| {}).await?;
     let selection = Selection {
@@ -120,9 +134,10 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     let secret = secret(
         args,
         &url,
-        // Apply sets it on hooks; instructions hand it to a person: both keep it.
+        // Apply sets it on hooks; instructions with --include-secret hand it to a person: both
+        // keep it.
         (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
-            || matches!(verb, Verb::Instructions),
+            || (matches!(verb, Verb::Instructions) && args.include_secret),
     )?;
     let triggers = Triggers {
         tag_push: args.tag_push,
@@ -137,13 +152,16 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     };
     let show = |done: usize, total: usize, path: &str, what: &str| {
         if !args.json {
-            eprintln!("[{done}/{total}] {path}: {what}");
+            eprintln!("[{done}/{total}] {}: {}", term(path), term(what));
         }
     };
     let client = &session.client;
+    // Fingerprints (and the journal) are keyed per instance: GITLAB_ONBOARD_FINGERPRINT_KEY, else
+    // the keychain (verify needs neither).
+    let key = || FingerprintKey::resolve(&url, Keychain::system);
     match verb {
         Verb::Instructions => {
-            let fingerprints = Fingerprints::load(&data_dir()).map_err(local)?;
+            let fingerprints = load_fingerprints(&dir, &key()?)?;
             let outcomes =
                 webhooks::plan(client, &report, &projects, &spec, &fingerprints, &|_| {}).await;
             let manual = instructions::manual(&outcomes);
@@ -152,7 +170,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 ExportFormat::Html => instructions::Format::Html,
                 ExportFormat::Csv => instructions::Format::Csv,
             };
-            let text = instructions::render(format, &manual, &spec, !args.omit_secret);
+            let text = instructions::render(format, &manual, &spec, args.include_secret, &url);
             match &args.out {
                 Some(path) => {
                     gitlab_onboard::files::write_atomically(path, text.as_bytes()).map_err(
@@ -174,22 +192,28 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         Verb::Plan | Verb::Apply => {
             let asked = groups::asked(&report, &args.group_hooks)?;
             let apply = matches!(verb, Verb::Apply);
-            let dir = data_dir();
-            let fingerprints = Mutex::new(Fingerprints::load(&dir).map_err(local)?);
+            let key = key()?;
+            let fingerprints = Mutex::new(load_fingerprints(&dir, &key)?);
             let show_outcome = |p: webhooks::RunProgress<webhooks::ProjectOutcome>| {
                 show(p.done, p.total, &p.item.path, label(&p.item.action));
             };
+            let mut cancelled = false;
             let GroupedRun {
                 groups: group_hooks,
                 projects: outcomes,
-            } = if apply {
+            } = if let Some(lock) = &lock {
+                let options = webhooks::RunOptions {
+                    group_hooks: args.group_hooks.clone(),
+                    prune_duplicates: args.prune_duplicates,
+                };
                 let journal =
-                    webhooks::Journal::open(&dir, client.url().as_str(), &spec).map_err(|e| {
-                        Error::LocalState(format!(
-                            "cannot open the apply journal in {}: {e}",
-                            dir.display()
-                        ))
-                    })?;
+                    webhooks::Journal::open(lock, client.url().as_str(), &spec, &options, &key)
+                        .map_err(|e| {
+                            Error::LocalState(format!(
+                                "cannot open the apply journal in {}: {e}",
+                                dir.display()
+                            ))
+                        })?;
                 if journal.resumed() > 0 {
                     eprintln!(
                         "Resuming an interrupted apply: {} projects were already done.",
@@ -198,12 +222,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 }
                 // Ctrl-C stops the run cleanly; the journal keeps what finished.
                 let run = client.for_run();
-                let stopper = run.clone();
-                let ctrl_c = tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        stopper.cancel();
-                    }
-                });
+                let ctrl_c = on_ctrl_c(run.clone());
                 let done = groups::apply_run(
                     &run,
                     &report,
@@ -217,7 +236,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 )
                 .await;
                 ctrl_c.abort();
-                let cancelled = done.projects.iter().any(
+                cancelled = done.projects.iter().any(
                     |o| matches!(&o.action, Action::Failed { code, .. } if code == "cancelled"),
                 );
                 if cancelled {
@@ -255,7 +274,12 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             } else {
                 print_groups(&group_hooks, &asked);
                 for o in &outcomes {
-                    println!("{:<10} {}{}", label(&o.action), o.path, detail(&o.action));
+                    println!(
+                        "{:<10} {}{}",
+                        label(&o.action),
+                        term(&o.path),
+                        term(&detail(&o.action))
+                    );
                 }
                 println!(
                     "{} projects: {} create, {} update, {} unchanged, {} covered by a group hook, {} manual, {} failed; {} duplicate hooks",
@@ -273,7 +297,9 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                 .iter()
                 .any(|h| matches!(h.action, Action::Failed { .. }));
             let incomplete = apply && (summary.failed > 0 || group_failed);
-            Ok(if incomplete {
+            Ok(if cancelled {
+                ExitCode::from(INTERRUPTED)
+            } else if incomplete {
                 ExitCode::from(INCOMPLETE)
             } else {
                 ExitCode::SUCCESS
@@ -339,11 +365,11 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                         serde_json::to_value(&c.check).expect("serializes")["status"]
                             .as_str()
                             .unwrap_or(""),
-                        c.path,
-                        c.hooks_url,
+                        term(&c.path),
+                        term(&c.hooks_url),
                         c.covered_by
                             .as_deref()
-                            .map(|g| format!(" (by the group hook on {g})"))
+                            .map(|g| format!(" (by the group hook on {})", term(g)))
                             .unwrap_or_default()
                     );
                 }
@@ -362,21 +388,49 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     }
 }
 
+/// Cancels `run` on the first Ctrl-C (the journal keeps what finished) and exits at once on
+/// a second one. The handler is in place when this returns.
+fn on_ctrl_c(run: gitlab_onboard::Client) -> tokio::task::JoinHandle<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
+            return tokio::spawn(async move {
+                if interrupts.recv().await.is_some() {
+                    eprintln!(
+                        "Stopping after the requests in flight (Ctrl-C again to quit now)..."
+                    );
+                    run.cancel();
+                }
+                if interrupts.recv().await.is_some() {
+                    std::process::exit(i32::from(INTERRUPTED));
+                }
+            });
+        }
+    }
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            run.cancel();
+        }
+    })
+}
+
 /// Group hooks in the table, with a hint where one could replace many project hooks.
 fn print_groups(hooks: &[GroupHook], asked: &[&GroupAccess]) {
     for h in hooks {
-        let plan = h.plan.as_deref().unwrap_or("unknown");
+        let plan = term(h.plan.as_deref().unwrap_or("unknown"));
+        let path = term(&h.full_path);
         if asked.iter().any(|a| a.id == h.group_id) || h.hook_id.is_some() {
             println!(
-                "{:<10} group {} (plan {plan}){}",
+                "{:<10} group {path} (plan {plan}){}",
                 label(&h.action),
-                h.full_path,
-                detail(&h.action)
+                term(&detail(&h.action))
             );
         } else if h.support != groups::PlanSupport::Free && h.projects > 1 {
             println!(
-                "hint       group {} (plan {plan}) could carry one hook for its {} selected projects: --group-hook {}. {}",
-                h.full_path, h.projects, h.full_path, h.advice
+                "hint       group {path} (plan {plan}) could carry one hook for its {} selected projects: --group-hook {path}. {}",
+                h.projects,
+                term(&h.advice)
             );
         }
     }
@@ -414,8 +468,16 @@ fn secret(
     Ok(s)
 }
 
-fn local(e: webhooks::fingerprints::FingerprintError) -> Error {
-    Error::LocalState(e.to_string())
+/// Loads the data directory's fingerprints, warning when a damaged file was set aside.
+fn load_fingerprints(dir: &Path, key: &FingerprintKey) -> Result<Fingerprints, Error> {
+    let fingerprints = Fingerprints::load(dir, key.clone())?;
+    if let Some(backup) = fingerprints.set_aside() {
+        eprintln!(
+            "warning: the hook fingerprints were damaged; kept them as {} and started afresh (each hook's secret is written once more)",
+            backup.display()
+        );
+    }
+    Ok(fingerprints)
 }
 
 fn label(a: &Action) -> &'static str {

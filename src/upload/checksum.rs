@@ -17,12 +17,37 @@ pub struct Checksums {
 }
 
 impl Checksums {
-    /// Computes them.
+    /// Computes them for bytes in memory.
+    #[cfg(test)]
     pub fn of(bytes: &[u8]) -> Self {
-        Self {
-            size: bytes.len() as u64,
-            md5: STANDARD.encode(Md5::digest(bytes)),
-            crc32c: STANDARD.encode(crc32c::crc32c(bytes).to_be_bytes()),
+        let mut h = Hasher::default();
+        h.update(bytes);
+        h.finish()
+    }
+}
+
+/// Size, MD5 and CRC32C computed a piece at a time, for a file streamed once.
+#[derive(Default)]
+pub struct Hasher {
+    size: u64,
+    md5: Md5,
+    crc32c: u32,
+}
+
+impl Hasher {
+    /// Adds the next piece.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        self.md5.update(bytes);
+        self.crc32c = crc32c::crc32c_append(self.crc32c, bytes);
+    }
+
+    /// The checksums of everything added.
+    pub fn finish(self) -> Checksums {
+        Checksums {
+            size: self.size,
+            md5: STANDARD.encode(self.md5.finalize()),
+            crc32c: STANDARD.encode(self.crc32c.to_be_bytes()),
         }
     }
 }
@@ -140,6 +165,16 @@ mod tests {
         assert_eq!(c.size, 14);
         assert_eq!(c.md5, "XuB8t7VY28+HXEBGLVx01g==");
         assert_eq!(c.crc32c, "kdZwFA==");
+    }
+
+    #[test]
+    fn pieces_hash_as_the_whole() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut h = Hasher::default();
+        for piece in data.chunks(333) {
+            h.update(piece);
+        }
+        assert_eq!(h.finish(), Checksums::of(&data));
     }
 
     #[test]

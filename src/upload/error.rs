@@ -126,6 +126,30 @@ pub enum UploadError {
         /// When this was checked.
         now: DateTime<Utc>,
     },
+    /// The destination came from the window and is not one the admin allowed.
+    #[error(
+        "the {what} {url} is not Google Cloud Storage: the window sends the mapping only to {allowed}, or to an endpoint set in {env} before the app starts"
+    )]
+    NotAllowed {
+        /// Which URL.
+        what: &'static str,
+        /// The URL without its query.
+        url: String,
+        /// Google's endpoint.
+        allowed: &'static str,
+        /// The environment variable that allows another.
+        env: &'static str,
+    },
+    /// The file meant to hold the signed URL could not be used.
+    #[error(
+        "cannot read the signed URL from {path}: {detail}. Save the whole URL the crawler vendor gave you in that file"
+    )]
+    SignedUrlFile {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
     /// A bucket or object name GCS would refuse.
     #[error("'{name}' is not a valid GCS {what} name ({detail}): check it with the crawler vendor")]
     Name {
@@ -201,10 +225,16 @@ pub enum UploadError {
         /// What came back.
         detail: String,
     },
-    /// The stored object differs from the file. With the service account it was deleted again.
+    /// The stored object differs from the file. With the service account it was deleted again
+    /// (that generation); a signed URL can only write, so there the object stays, and the
+    /// message says so.
     #[error(
-        "the stored {target} does not match the file ({what}: file {local}, stored {stored}){}: upload again",
-        if *.deleted { "; it was deleted" } else { "" }
+        "the stored {target} does not match the file ({what}: file {local}, stored {stored}){}",
+        if *.deleted {
+            "; it was deleted: upload again"
+        } else {
+            "; that object STAYED in the bucket and the crawler may read it: upload again now to replace it, or ask the crawler vendor to delete it (a signed URL can write but not delete)"
+        }
     )]
     Mismatch {
         /// The object.
@@ -232,6 +262,7 @@ impl UploadError {
             UploadError::NotHttps { .. }
             | UploadError::BadUrl { .. }
             | UploadError::NotSigned { .. }
+            | UploadError::SignedUrlFile { .. }
             | UploadError::Name { .. } => "invalid_input",
             UploadError::Expired { .. } => "signed_url_expired",
             UploadError::Unreachable { .. } => "unreachable",
@@ -248,6 +279,7 @@ impl UploadError {
             },
             UploadError::NotGcs { .. } => "not_gcs",
             UploadError::Mismatch { .. } => "checksum_mismatch",
+            UploadError::NotAllowed { .. } => "upload_target_refused",
         }
     }
 }

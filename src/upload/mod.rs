@@ -2,30 +2,36 @@
 //! signed URL from the crawler vendor ([`SignedUrl`], one XML-API `PUT`) or with a service
 //! account's key JSON ([`ServiceAccountUpload`], the JWT-bearer flow then one JSON-API upload).
 //!
-//! The local file is only ever read, once, into memory (a user mapping is a few megabytes at
-//! most), so the checksums describe exactly the bytes that were sent. After the upload the
+//! The local file is only ever read, and never held whole: one streaming pass computes its size,
+//! MD5 and CRC32C, and the request body is streamed from it again (a file that changes size in
+//! between stops the upload; one that changes content is caught by the checksums). After the upload the
 //! stored object's size and checksums are compared with the file's, from what GCS answers to
 //! the upload itself rather than from a second request: a signed URL grants the `PUT` and
 //! nothing else, so the object could not be read back with it, and the JSON API answers with
 //! the object's metadata anyway. Which values GCS confirmed is reported in [`Confirmed`]; a
 //! value that differs is an error. GCS keeps nothing of a single-request upload that did not
-//! complete, so a failure leaves no half-written object either.
+//! complete, so a failure leaves no half-written object either. A *completed* upload whose
+//! stored copy differs does leave an object: with a service account it is deleted again (that
+//! generation only); a signed URL can only write, so the object stays, and the error says so.
 
 mod checksum;
 mod error;
+mod policy;
 mod service_account;
 mod signed_url;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use serde::Serialize;
+use tokio::io::AsyncReadExt;
 use url::Url;
 
 use checksum::Checksums;
 pub use checksum::Confirmed;
 pub use error::{Refusal, UploadError};
+pub use policy::{STORAGE_URL_ENV, TOKEN_URI_ENV, UploadPolicy};
 pub use service_account::{
     DEFAULT_STORAGE_URL, DEFAULT_TOKEN_URI, SCOPE, ServiceAccountKey, ServiceAccountUpload,
 };
@@ -80,19 +86,22 @@ pub async fn upload(
     progress: &Progress<'_>,
 ) -> Result<Uploaded, UploadError> {
     let shown = file.display().to_string();
-    let data = tokio::fs::read(file).await.map_err(|e| UploadError::File {
+    let file_error = |e: std::io::Error| UploadError::File {
         path: shown.clone(),
         detail: e.to_string(),
-    })?;
-    if data.is_empty() {
+    };
+    let (sums, boundary) = scan(file).await.map_err(file_error)?;
+    if sums.size == 0 {
         return Err(UploadError::EmptyFile { path: shown });
     }
-    let data = Bytes::from(data);
-    let sums = Checksums::of(&data);
+    let data = FileData {
+        path: file.to_owned(),
+        size: sums.size,
+    };
     let http = Http::new()?;
     let reported = match destination {
         Destination::SignedUrl(url) => url.send(&http, data, progress).await?,
-        Destination::ServiceAccount(sa) => sa.send(&http, data, &sums, progress).await?,
+        Destination::ServiceAccount(sa) => sa.send(&http, data, &sums, &boundary, progress).await?,
     };
     let target = destination.target();
     let confirmed = checksum::compare(&sums, &reported).map_err(|(what, local, stored)| {
@@ -130,11 +139,64 @@ fn require_https(what: &'static str, url: &Url) -> Result<(), UploadError> {
     }
 }
 
-/// A request body: a head and a tail around the file's bytes, streamed in chunks so that
-/// progress can follow the file.
+/// A multipart boundary for the service-account upload, and the file's checksums: one pass
+/// over the file. The boundary is drawn again (and the file searched again) in the unlikely
+/// case the file contains it.
+async fn scan(file: &Path) -> std::io::Result<(Checksums, String)> {
+    let mut boundary = new_boundary();
+    let mut hasher = checksum::Hasher::default();
+    let found = read_file(file, &boundary, |piece| hasher.update(piece)).await?;
+    let sums = hasher.finish();
+    let mut again = found;
+    while again {
+        boundary = new_boundary();
+        again = read_file(file, &boundary, |_| {}).await?;
+    }
+    Ok((sums, boundary))
+}
+
+fn new_boundary() -> String {
+    format!("gitlab-onboard-{:016x}", fastrand::u64(..))
+}
+
+/// Streams `file` through `each`, a piece at a time; true when `needle` occurs in it.
+async fn read_file(
+    file: &Path,
+    needle: &str,
+    mut each: impl FnMut(&[u8]),
+) -> std::io::Result<bool> {
+    let needle = needle.as_bytes();
+    let mut f = tokio::fs::File::open(file).await?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut window: Vec<u8> = Vec::with_capacity(CHUNK + needle.len());
+    let mut found = false;
+    loop {
+        let n = f.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(found);
+        }
+        each(&buf[..n]);
+        if !found {
+            // The last needle-length-minus-one bytes carry over, so a needle across two pieces counts.
+            let keep = window.len().min(needle.len().saturating_sub(1));
+            window.drain(..window.len() - keep);
+            window.extend_from_slice(&buf[..n]);
+            found = window.windows(needle.len()).any(|w| w == needle);
+        }
+    }
+}
+
+/// The file a request body streams, and the size its checksums were computed for.
+pub(crate) struct FileData {
+    path: PathBuf,
+    size: u64,
+}
+
+/// A request body: a head and a tail around the file's bytes, read from the file in chunks as
+/// the connection takes them, so that neither memory nor progress depend on the file's size.
 struct Body {
     head: Bytes,
-    data: Bytes,
+    data: FileData,
     tail: Bytes,
 }
 
@@ -142,38 +204,74 @@ struct Body {
 const CHUNK: usize = 64 * 1024;
 
 impl Body {
-    fn new(head: Bytes, data: Bytes, tail: Bytes) -> Self {
+    fn new(head: Bytes, data: FileData, tail: Bytes) -> Self {
         Self { head, data, tail }
     }
 
     fn len(&self) -> u64 {
-        (self.head.len() + self.data.len() + self.tail.len()) as u64
+        self.head.len() as u64 + self.data.size + self.tail.len() as u64
     }
 
-    /// The chunks; each sends the count of file bytes handed over once it is taken.
-    fn into_stream(
+    /// Opens the file; then the chunks, each sending the count of file bytes handed over once
+    /// it is taken. A file that is now shorter or longer than it was ends the stream with
+    /// [`FileChanged`] (the request fails; GCS keeps nothing of it).
+    async fn into_stream(
         self,
         sent: tokio::sync::mpsc::UnboundedSender<u64>,
-    ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-        let mut chunks = vec![(self.head, 0)];
-        let mut offset = 0;
-        while offset < self.data.len() {
-            let end = (offset + CHUNK).min(self.data.len());
-            chunks.push((self.data.slice(offset..end), end as u64));
-            offset = end;
-        }
-        chunks.push((self.tail, self.data.len() as u64));
-        futures::stream::iter(
-            chunks
-                .into_iter()
-                .filter(|(chunk, _)| !chunk.is_empty())
-                .map(move |(chunk, done)| {
-                    let _ = sent.send(done);
-                    Ok(chunk)
-                }),
+    ) -> std::io::Result<impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static>
+    {
+        use futures::StreamExt;
+        let file = tokio::fs::File::open(&self.data.path).await?;
+        let size = self.data.size;
+        let (at_head, at_data, at_tail) = (sent.clone(), sent.clone(), sent);
+        let head = futures::stream::once(async move {
+            let _ = at_head.send(0);
+            Ok(self.head)
+        });
+        let data = futures::stream::try_unfold((file, 0u64), move |(mut file, done)| {
+            let sent = at_data.clone();
+            async move {
+                let mut chunk = BytesMut::with_capacity(CHUNK);
+                let n = file.read_buf(&mut chunk).await? as u64;
+                let now = done + n;
+                if (n == 0 && done != size) || now > size {
+                    return Err(std::io::Error::other(FileChanged { size }));
+                }
+                if n == 0 {
+                    return Ok(None);
+                }
+                let _ = sent.send(now);
+                Ok(Some((chunk.freeze(), (file, now))))
+            }
+        });
+        let tail = futures::stream::once(async move {
+            let _ = at_tail.send(size);
+            Ok(self.tail)
+        });
+        Ok(head
+            .chain(data)
+            .chain(tail)
+            .filter(|chunk| futures::future::ready(!matches!(chunk, Ok(c) if c.is_empty()))))
+    }
+}
+
+/// The file no longer has the size its checksums were computed for.
+#[derive(Debug)]
+struct FileChanged {
+    size: u64,
+}
+
+impl std::fmt::Display for FileChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "it changed while it was being uploaded (it had {} bytes); nothing was stored. Upload it again once nothing writes to it",
+            self.size
         )
     }
 }
+
+impl std::error::Error for FileChanged {}
 
 /// The HTTP client for one upload: TLS verified, no redirects, a timeout.
 struct Http {
@@ -204,11 +302,17 @@ impl Http {
         url: &Url,
         progress: &Progress<'_>,
     ) -> Result<reqwest::Response, UploadError> {
-        let total = body.data.len() as u64;
+        let total = body.data.size;
+        let length = body.len();
+        let path = body.data.path.display().to_string();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let stream = body.into_stream(tx).await.map_err(|e| UploadError::File {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
         let sending = request
-            .header(reqwest::header::CONTENT_LENGTH, body.len())
-            .body(reqwest::Body::wrap_stream(body.into_stream(tx)))
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .body(reqwest::Body::wrap_stream(stream))
             .send();
         tokio::pin!(sending);
         progress(0, total);
@@ -221,7 +325,24 @@ impl Http {
         while let Ok(sent) = rx.try_recv() {
             progress(sent, total);
         }
-        result.map_err(|e| self.transport(&e, url))
+        result.map_err(|e| {
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let changed = s.downcast_ref::<FileChanged>().or_else(|| {
+                    s.downcast_ref::<std::io::Error>()
+                        .and_then(|io| io.get_ref())
+                        .and_then(|inner| inner.downcast_ref::<FileChanged>())
+                });
+                if let Some(changed) = changed {
+                    return UploadError::File {
+                        path: path.clone(),
+                        detail: changed.to_string(),
+                    };
+                }
+                source = s.source();
+            }
+            self.transport(&e, url)
+        })
     }
 
     /// What a transport failure means. The detail is the innermost cause, which never holds
@@ -277,16 +398,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_body_streams_whole_and_counts_only_the_files_bytes() {
-        let data = Bytes::from(vec![7u8; CHUNK * 2 + 10]);
+    async fn the_body_streams_from_the_file_and_counts_only_the_files_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let data: Vec<u8> = (0..CHUNK * 2 + 10).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
         let body = Body::new(
             Bytes::from_static(b"HEAD"),
-            data.clone(),
+            FileData {
+                path: path.clone(),
+                size: data.len() as u64,
+            },
             Bytes::from_static(b"TAIL"),
         );
         assert_eq!(body.len(), data.len() as u64 + 8);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let chunks: Vec<Bytes> = body.into_stream(tx).map(Result::unwrap).collect().await;
+        let chunks: Vec<Bytes> = body
+            .into_stream(tx)
+            .await
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        assert!(chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK));
         let joined: Vec<u8> = chunks.concat();
         assert_eq!(&joined[..4], b"HEAD");
         assert_eq!(&joined[4..joined.len() - 4], &data[..]);
@@ -296,7 +430,47 @@ mod tests {
             counts.push(n);
         }
         let total = data.len() as u64;
-        assert_eq!(counts, [0, CHUNK as u64, 2 * CHUNK as u64, total, total]);
+        assert_eq!(counts.first(), Some(&0));
+        assert_eq!(counts.last(), Some(&total));
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+
+        // The same body after the file grew, or shrank: the stream ends in an error.
+        for len in [data.len() + 1, data.len() - 1] {
+            std::fs::write(&path, vec![1u8; len]).unwrap();
+            let body = Body::new(
+                Bytes::new(),
+                FileData {
+                    path: path.clone(),
+                    size: data.len() as u64,
+                },
+                Bytes::new(),
+            );
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let results: Vec<_> = body.into_stream(tx).await.unwrap().collect().await;
+            let e = results.into_iter().find_map(Result::err).expect("an error");
+            assert!(
+                e.to_string()
+                    .contains("changed while it was being uploaded"),
+                "{e}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn one_pass_gives_the_checksums_and_a_boundary_not_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        std::fs::write(&path, b"12345,a@x.com\n").unwrap();
+        let (sums, boundary) = scan(&path).await.unwrap();
+        assert_eq!(sums, Checksums::of(b"12345,a@x.com\n"));
+        assert!(boundary.starts_with("gitlab-onboard-"));
+        // A needle across two pieces is found.
+        let mut data = vec![b'x'; CHUNK - 3];
+        data.extend_from_slice(b"NEEDLE");
+        data.extend(vec![b'y'; 10]);
+        std::fs::write(&path, &data).unwrap();
+        assert!(read_file(&path, "NEEDLE", |_| {}).await.unwrap());
+        assert!(!read_file(&path, "NEEDLF", |_| {}).await.unwrap());
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::checksum::{Checksums, Reported};
 use super::error::UploadError;
-use super::{Body, Http};
+use super::{Body, FileData, Http};
 use crate::secret::Secret;
 
 /// The OAuth scope the access token is asked for: read and write objects, nothing more.
@@ -254,8 +254,9 @@ impl ServiceAccountUpload {
     pub(super) async fn send(
         &self,
         http: &Http,
-        data: Bytes,
+        data: FileData,
         sums: &Checksums,
+        boundary: &str,
         progress: &super::Progress<'_>,
     ) -> Result<Reported, UploadError> {
         let token = self.key.access_token(http).await?;
@@ -267,7 +268,6 @@ impl ServiceAccountUpload {
             "md5Hash": sums.md5,
             "crc32c": sums.crc32c,
         });
-        let boundary = boundary_for(&data);
         let head = format!(
             "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{metadata}\r\n--{boundary}\r\nContent-Type: text/csv\r\n\r\n"
         );
@@ -331,19 +331,6 @@ impl ServiceAccountUpload {
             .send()
             .await
             .is_ok_and(|r| r.status().is_success())
-    }
-}
-
-/// A multipart boundary that does not occur in the data.
-fn boundary_for(data: &[u8]) -> String {
-    loop {
-        let boundary = format!("gitlab-onboard-{:016x}", fastrand::u64(..));
-        if !data
-            .windows(boundary.len())
-            .any(|w| w == boundary.as_bytes())
-        {
-            return boundary;
-        }
     }
 }
 

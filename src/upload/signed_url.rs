@@ -8,8 +8,11 @@ use url::Url;
 
 use super::checksum::Reported;
 use super::error::UploadError;
-use super::{Body, Http, Progress};
+use super::{Body, FileData, Http, Progress};
 use bytes::Bytes;
+
+/// GCS's longest V4 signed-URL lifetime: 7 days.
+pub const MAX_EXPIRES_SECS: i64 = 7 * 24 * 3600;
 
 /// A signed URL for one object. Its `Debug` and every message show it without the query, which
 /// holds the signature (a credential).
@@ -53,8 +56,21 @@ impl SignedUrl {
             let secs: i64 = expires
                 .parse()
                 .map_err(|_| not_signed(format!("X-Goog-Expires '{expires}' is not a number")))?;
+            if !(1..=MAX_EXPIRES_SECS).contains(&secs) {
+                return Err(not_signed(format!(
+                    "X-Goog-Expires '{expires}' is outside GCS's 1 to {MAX_EXPIRES_SECS} seconds (7 days)"
+                )));
+            }
+            let expires_at = chrono::Duration::try_seconds(secs)
+                .and_then(|d| date.checked_add_signed(d))
+                .ok_or_else(|| {
+                    not_signed(format!(
+                        "X-Goog-Date '{}' plus {secs} seconds is past any date",
+                        param("X-Goog-Date").unwrap_or_default()
+                    ))
+                })?;
             Ok(Self {
-                expires_at: date + chrono::Duration::seconds(secs),
+                expires_at,
                 url,
                 v4: true,
             })
@@ -110,7 +126,7 @@ impl SignedUrl {
     pub(super) async fn send(
         &self,
         http: &Http,
-        data: Bytes,
+        data: FileData,
         progress: &Progress<'_>,
     ) -> Result<Reported, UploadError> {
         self.check_fresh(Utc::now())?;
@@ -195,6 +211,58 @@ mod tests {
         );
         let e = SignedUrl::parse(&V4.replace("https:", "http:")).unwrap_err();
         assert!(!e.to_string().contains("0a1b2c"), "{e}");
+    }
+
+    #[test]
+    fn huge_or_odd_lifetimes_are_errors_not_panics() {
+        for expires in ["9223372036854775807", "-1", "0", "604801", "99999999999999"] {
+            let e = SignedUrl::parse(
+                &V4.replace("X-Goog-Expires=900", &format!("X-Goog-Expires={expires}")),
+            )
+            .unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{expires}");
+            assert!(
+                e.to_string().contains("outside GCS's 1 to 604800 seconds"),
+                "{e}"
+            );
+        }
+        let max = V4.replace("X-Goog-Expires=900", "X-Goog-Expires=604800");
+        assert!(SignedUrl::parse(&max).is_ok());
+        let last = SignedUrl::parse(&max.replace("20260101T000000Z", "99991231T235959Z")).unwrap();
+        assert_eq!(
+            last.expires_at().to_rfc3339(),
+            "+10000-01-07T23:59:59+00:00"
+        );
+        for expires in ["99999999999999999999", "1e9", ""] {
+            let v2 = format!("https://storage.googleapis.com/b/o?Expires={expires}&Signature=x");
+            assert_eq!(SignedUrl::parse(&v2).unwrap_err().code(), "invalid_input");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any query string, and any values of the fields that matter: a URL or an error.
+        #[test]
+        fn arbitrary_queries_never_panic(query in "\\PC*") {
+            let _ = SignedUrl::parse(&format!("https://storage.googleapis.com/b/o?{query}"));
+        }
+
+        #[test]
+        fn arbitrary_lifetimes_never_panic(
+            date in "[0-9+-]{0,20}(T[0-9]{0,8}Z?)?",
+            expires in proptest::prelude::any::<i64>(),
+            v2 in proptest::prelude::any::<i64>(),
+        ) {
+            let v4 = format!(
+                "https://storage.googleapis.com/b/o?X-Goog-Date={date}&X-Goog-Expires={expires}&X-Goog-Signature=a"
+            );
+            if let Ok(u) = SignedUrl::parse(&v4) {
+                let _ = u.check_fresh(Utc::now());
+            }
+            let v2 = format!("https://storage.googleapis.com/b/o?Expires={v2}&Signature=a");
+            if let Ok(u) = SignedUrl::parse(&v2) {
+                let _ = u.check_fresh(Utc::now());
+            }
+        }
     }
 
     #[test]

@@ -249,18 +249,40 @@ pub async fn build(
         }
     }
 
-    // 3. The identity provider's export; 4. the domain rule.
+    // 3. The identity provider's export (read again, keeping only these people's rows);
+    // 4. the domain rule.
+    let matches = match &options.idp {
+        Some(dir) => {
+            let wanted: Vec<(String, String)> = rows
+                .iter()
+                .filter(|r| r.email.is_none())
+                .map(|r| (r.username.clone(), r.name.clone()))
+                .collect();
+            let path = dir.path().to_owned();
+            let dir = dir.clone();
+            let found = tokio::task::spawn_blocking(move || dir.lookup(wanted))
+                .await
+                .map_err(|e| idp::IdpError {
+                    path,
+                    line: None,
+                    message: format!("reading the export stopped unexpectedly ({e}): try again"),
+                })??;
+            mapping.warnings.extend(found.conflicts().iter().cloned());
+            Some(found)
+        }
+        None => None,
+    };
     let mut name_count: HashMap<String, usize> = HashMap::new();
     for r in &rows {
         *name_count.entry(r.name.to_lowercase()).or_default() += 1;
     }
     for row in rows.iter_mut().filter(|r| r.email.is_none()) {
-        if let Some(dir) = &options.idp {
+        if let Some(found) = &matches {
             let unique = name_count.get(&row.name.to_lowercase()) == Some(&1);
-            let found = dir
+            let email = found
                 .email_for(&row.username, &row.name, unique)
                 .map(|u| u.email.clone());
-            offer(row, found, EmailSource::IdentityProvider);
+            offer(row, email, EmailSource::IdentityProvider);
         }
         if row.email.is_none()
             && let Some(domain) = &options.email_domain
@@ -271,9 +293,6 @@ pub async fn build(
                 EmailSource::Guessed,
             );
         }
-    }
-    if let Some(dir) = &options.idp {
-        mapping.warnings.extend(dir.conflicts.iter().cloned());
     }
     mapping.rows = rows;
     // 5. The admin's edits.
@@ -332,8 +351,12 @@ async fn public_emails(
     Ok(out)
 }
 
-/// A plain syntax check: one `@`, a local part, a dotted domain, no spaces or commas.
+/// A plain syntax check: one `@`, a local part, a dotted domain, no spaces or commas, and no
+/// first character a spreadsheet would run as a formula (see [`formula_start`]).
 pub fn is_valid_email(s: &str) -> bool {
+    if formula_start(s).is_some() {
+        return false;
+    }
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
@@ -349,6 +372,15 @@ pub fn is_valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
+}
+
+/// The first character of `cell` when a spreadsheet would read the cell as a formula
+/// (`=`, `+`, `-` or `@`; see [`idp::FORMULA_STARTS`]): such an email is never taken or written.
+pub fn formula_start(cell: &str) -> Option<char> {
+    cell.trim_start()
+        .chars()
+        .next()
+        .filter(|c| idp::FORMULA_STARTS.contains(c))
 }
 
 impl Mapping {
@@ -423,14 +455,15 @@ impl Mapping {
     }
 
     /// The crawler's CSV: user ID then email, one row per resolved person, by ID; UTF-8, LF;
-    /// a header row only when asked for.
+    /// a header row only when asked for. Only valid addresses are written ([`is_valid_email`]),
+    /// so no cell starts with a spreadsheet formula, whatever a row was given.
     pub fn csv(&self, header: bool) -> String {
         let mut out = String::with_capacity(self.rows.len() * 40);
         if header {
             out.push_str("user_id,email\n");
         }
         for r in &self.rows {
-            if let Some(e) = &r.email {
+            if let Some(e) = r.email.as_ref().filter(|e| is_valid_email(e)) {
                 out.push_str(&r.id.to_string());
                 out.push(',');
                 out.push_str(e);
@@ -471,6 +504,10 @@ mod tests {
             "a@b..example",
             "a,b@c.example",
             "a@b@c.example",
+            "=cmd@x.example",
+            "+1@x.example",
+            "-x@x.example",
+            " =x@x.example",
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
@@ -485,6 +522,36 @@ mod tests {
         assert_eq!(m.csv(false), "12345,user1@glean.example\n");
         assert_eq!(m.csv(true), "user_id,email\n12345,user1@glean.example\n");
         assert_eq!(m.unresolved().map(|r| r.id).collect::<Vec<_>>(), vec![7]);
+    }
+
+    #[test]
+    fn no_formula_is_taken_from_a_source_or_an_edit_or_written() {
+        let mut r = row(1, None);
+        offer(
+            &mut r,
+            Some("=HYPERLINK(\"x\")@x.example".into()),
+            EmailSource::Gitlab,
+        );
+        assert_eq!(r.email, None);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        let mut m = Mapping {
+            rows: vec![row(1, Some("a@x.example")), row(2, None)],
+            ..Mapping::default()
+        };
+        for formula in [
+            "=1+1@x.example",
+            "+x@x.example",
+            "-x@x.example",
+            "@x.example",
+        ] {
+            assert!(!m.edit(2, Some(formula.into())), "{formula}");
+        }
+        assert_eq!(m.rows[1].email, None);
+        // A row built by hand with one is still never written.
+        m.rows[1].email = Some("=cmd|' /C calc'!A0@x.example".into());
+        assert_eq!(m.csv(false), "1,a@x.example\n");
+        assert_eq!(formula_start(" +1"), Some('+'));
+        assert_eq!(formula_start("kim@x.example"), None);
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub enum EventUrlError {
         "'{0}' is not HTTPS: GitLab would send the webhook secret in clear; use the crawler's https:// URL"
     )]
     NotHttps(String),
+    /// A user name or password in the URL: such a hook is never taken for ours.
+    #[error(
+        "'{0}' carries a user name or password: give the crawler's event URL without them (the webhook secret authenticates GitLab to the crawler)"
+    )]
+    Credentials(String),
 }
 
 /// The crawler's webhook receiver URL, checked (HTTPS unless loopback) and normalised.
@@ -36,12 +41,20 @@ impl EventUrl {
         if url.host().is_none() || !matches!(url.scheme(), "http" | "https") {
             return Err(EventUrlError::Invalid(trimmed.to_owned()));
         }
+        if carries_credentials(trimmed) {
+            let mut shown = url.clone();
+            let _ = shown.set_username("");
+            let _ = shown.set_password(None);
+            return Err(EventUrlError::Credentials(shown.to_string()));
+        }
         if url.scheme() == "http" && !is_loopback(&url) {
             return Err(EventUrlError::NotHttps(trimmed.to_owned()));
         }
+        let normalised =
+            normalise(trimmed).ok_or_else(|| EventUrlError::Invalid(trimmed.to_owned()))?;
         Ok(Self {
             original: trimmed.to_owned(),
-            normalised: normalise(trimmed).expect("parsed above"),
+            normalised,
         })
     }
 
@@ -51,9 +64,11 @@ impl EventUrl {
     }
 
     /// True when a hook's URL points at this receiver: scheme and host compared without
-    /// case, the default port implied, a trailing slash ignored.
+    /// case, the default port implied, a trailing slash ignored. A URL that carries
+    /// credentials (`https://user:pw@…`, or GitLab's masked `{user}:{password}@…`) is
+    /// another tenant's hook and never matches.
     pub fn matches(&self, hook_url: &str) -> bool {
-        normalise(hook_url).is_some_and(|n| n == self.normalised)
+        !carries_credentials(hook_url) && normalise(hook_url).is_some_and(|n| n == self.normalised)
     }
 }
 
@@ -67,6 +82,25 @@ impl fmt::Debug for EventUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EventUrl({})", self.original)
     }
+}
+
+/// True when a URL has a user-info part: a user name or password, masked or not. Both the
+/// parsed URL and the raw authority are checked (an empty `@` parses to no user name). The
+/// authority is what follows the scheme's `:` and any slashes: a special scheme such as
+/// `https:` needs no `//` (`https:@host/x` has an empty user-info part).
+fn carries_credentials(input: &str) -> bool {
+    let input = input.trim();
+    if let Ok(url) = Url::parse(input)
+        && (!url.username().is_empty() || url.password().is_some())
+    {
+        return true;
+    }
+    let Some((_, rest)) = input.split_once(':') else {
+        return false;
+    };
+    let rest = rest.trim_start_matches(['/', '\\']);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or(rest);
+    authority.contains('@')
 }
 
 /// The comparable form of a URL: `url` lower-cases scheme and host and drops a default port;
@@ -102,6 +136,36 @@ mod tests {
     }
 
     #[test]
+    fn a_url_with_credentials_is_never_ours() {
+        let ours = EventUrl::parse("https://crawler.example.com/instance/gitlab/events").unwrap();
+        for theirs in [
+            "https://tenant:pw@crawler.example.com/instance/gitlab/events",
+            "https://tenant@crawler.example.com/instance/gitlab/events",
+            "https://:pw@crawler.example.com/instance/gitlab/events",
+            "https://@crawler.example.com/instance/gitlab/events",
+            "https://{user}:{password}@crawler.example.com/instance/gitlab/events",
+            "https://{user}@crawler.example.com/instance/gitlab/events",
+            "HTTPS://a:b@CRAWLER.example.com:443/instance/gitlab/events/",
+            "https:@crawler.example.com/instance/gitlab/events",
+            "https:/@crawler.example.com/instance/gitlab/events",
+            "https:\\\\@crawler.example.com/instance/gitlab/events",
+            "https:user@crawler.example.com/instance/gitlab/events",
+        ] {
+            assert!(!ours.matches(theirs), "{theirs}");
+        }
+        // An `@` after the authority is part of the path, not credentials.
+        let at = EventUrl::parse("https://crawler.example.com/e/@team").unwrap();
+        assert!(at.matches("https://crawler.example.com/e/@team"));
+    }
+
+    #[test]
+    fn an_event_url_with_credentials_is_refused_without_showing_them() {
+        let err = EventUrl::parse("https://u:hunter2@crawler.example.com/e").unwrap_err();
+        assert!(matches!(err, EventUrlError::Credentials(_)), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
     fn https_required_except_loopback() {
         assert!(EventUrl::parse("http://127.0.0.1:8080/events").is_ok());
         assert!(matches!(
@@ -112,5 +176,43 @@ mod tests {
             EventUrl::parse("crawler.example.com/e"),
             Err(EventUrlError::Invalid(_))
         ));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn matches_never_panics(input in any::<String>(), url in "[a-zA-Z:/@{}%.?#\\\\0-9\\[\\] -]{0,80}") {
+                let ours = EventUrl::parse("https://crawler.example.com/instance/gitlab/events").unwrap();
+                let _ = ours.matches(&input);
+                let _ = ours.matches(&url);
+                let _ = EventUrl::parse(&input);
+                let _ = EventUrl::parse(&url);
+            }
+
+            #[test]
+            fn any_url_with_userinfo_never_matches(
+                user in "[a-zA-Z0-9{}%._~-]{0,12}",
+                password in proptest::option::of("[a-zA-Z0-9{}%._~!$-]{0,12}"),
+                host_case in any::<bool>(),
+                slash in any::<bool>(),
+                slashes in 0usize..4,
+            ) {
+                let ours = EventUrl::parse("https://crawler.example.com/instance/gitlab/events").unwrap();
+                let host = if host_case { "CRAWLER.example.com" } else { "crawler.example.com" };
+                let userinfo = match &password {
+                    Some(p) => format!("{user}:{p}"),
+                    None => user.clone(),
+                };
+                let after_scheme = ["", "/", "//", "\\\\"][slashes];
+                let url = format!(
+                    "https:{after_scheme}{userinfo}@{host}/instance/gitlab/events{}",
+                    if slash { "/" } else { "" }
+                );
+                prop_assert!(!ours.matches(&url), "{}", url);
+            }
+        }
     }
 }

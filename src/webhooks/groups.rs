@@ -5,12 +5,20 @@
 //! that never fires, so the plan is read first (`GET /namespaces/:id`, shown to Owners; on a
 //! self-managed instance it reads `default` and says nothing of the licence). A project below a
 //! group hook of ours gets no project hook of its own: GitLab would deliver every event twice.
+//!
+//! A group hook never costs a project its events: only one that is correct and enabled, or
+//! was written and proved in this run, covers the projects below it ([`GroupHook::covering`]).
+//! A written hook that GitLab had disabled is re-enabled by a test delivery; where the plan
+//! cannot be read, a test delivery through the hook must reach the receiver before any
+//! project hook below it is removed. A hook not proved keeps no fingerprint, so the next run
+//! writes and tests it again.
 
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::run::{examine, failed};
+use super::reconcile::{self, Home};
+use super::run::{SEVERAL, examine, failed, lock};
 use super::{
     Action, Check, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome, RunProgress,
 };
@@ -79,12 +87,20 @@ pub struct GroupHook {
     pub duplicates: Vec<u64>,
     /// Set when GitLab has disabled our group hook.
     pub disabled: Option<String>,
+    /// Whether the projects below may go without a project hook: the hook is correct and
+    /// enabled, or was written and proved in this run. Only then are project hooks of ours
+    /// below it removed.
+    pub covering: bool,
+    /// The test delivery sent through the hook in this run, when one was (to re-enable it, or
+    /// to prove it fires where the plan cannot be read), and what it proved.
+    pub test_delivery: Option<String>,
     /// The trade-off, for the admin.
     pub advice: String,
 }
 
 impl GroupHook {
-    /// True when the group has our hook (or a run just made it): its projects need none.
+    /// True when the group has our hook (or a run just made it), correct or not; whether it
+    /// stands for its projects' hooks is [`GroupHook::covering`].
     pub fn in_place(&self) -> bool {
         self.hook_id.is_some()
             && matches!(
@@ -125,16 +141,21 @@ pub fn candidates<'a>(
         .collect()
 }
 
-/// The top-level group of `g` as far as step 2 saw it (its plan is the group's plan).
-fn root<'a>(report: &'a TokenReport, g: &'a GroupAccess) -> &'a GroupAccess {
+/// The top-level group of `g` as far as step 2 saw it (its plan is the group's plan);
+/// `None` when the parents GitLab reported loop back (each group is visited once).
+fn root<'a>(groups: &'a [GroupAccess], g: &'a GroupAccess) -> Option<&'a GroupAccess> {
+    let mut seen = std::collections::HashSet::from([g.id]);
     let mut at = g;
     while let Some(parent) = at
         .parent_id
-        .and_then(|id| report.groups.iter().find(|p| p.id == id))
+        .and_then(|id| groups.iter().find(|p| p.id == id))
     {
+        if !seen.insert(parent.id) {
+            return None;
+        }
         at = parent;
     }
-    at
+    Some(at)
 }
 
 #[derive(Deserialize)]
@@ -158,7 +179,9 @@ pub async fn plan(
 }
 
 /// Re-reads each group's plan and hooks: `Unchanged` is a correct hook, `Create` a missing
-/// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Writes
+/// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Where
+/// the plan cannot be read, a correct hook is `Manual` ([`NOT_PROVED`]) and covers nothing:
+/// only a test delivery shows GitLab runs it, as [`apply`] requires before it covers. Writes
 /// nothing.
 pub async fn verify(
     client: &Client,
@@ -167,8 +190,20 @@ pub async fn verify(
     selected: &[&ProjectAccess],
     spec: &HookSpec,
 ) -> Vec<GroupHook> {
-    inspect_all(client, report, groups, selected, spec, &|_, _| true).await
+    let mut hooks = inspect_all(client, report, groups, selected, spec, &|_, _| true).await;
+    for h in &mut hooks {
+        if h.covering && h.support == PlanSupport::Unknown {
+            h.covering = false;
+            h.action = Action::Manual {
+                reason: NOT_PROVED.into(),
+            };
+        }
+    }
+    hooks
 }
+
+/// A verify's verdict on a correct group hook where the plan cannot be read.
+pub const NOT_PROVED: &str = "not proved: the plan cannot be read here (self-managed), so whether GitLab runs this group hook is not known; send a test delivery through it (an apply with this group hook sends one) before relying on it";
 
 /// [`inspect`] for each group in turn; `known(group, hook)` says whether this tool set that
 /// hook with the current secret.
@@ -187,9 +222,10 @@ async fn inspect_all(
     out
 }
 
-/// Creates or updates our hook on each group where the plan and the token allow; records the
-/// secret's fingerprint as for project hooks. Projects below a group whose hook is then in
-/// place go through [`super::cover`].
+/// Creates or updates our hook on each group where the plan and the token allow, reconciling
+/// lost answers as for project hooks, and proves it (see the module's notes); records the
+/// secret's fingerprint once proved. Projects below a group whose hook then covers them go
+/// through [`super::cover`].
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
@@ -201,24 +237,25 @@ pub async fn apply(
     let instance = client.url().to_string();
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        let mut hook = inspect(client, report, g, selected, spec, |id| {
-            fingerprints.lock().expect("fingerprints lock").matches(
-                &instance,
-                g.id,
-                id,
-                &spec.secret,
-            )
-        })
-        .await;
-        let written = match &hook.action {
-            Action::Create => client
-                .post::<_, ProjectHook>(&format!("groups/{}/hooks", g.id), &spec.body())
-                .await
-                .map(Some),
-            Action::Update { .. } => {
-                let id = hook.hook_id.expect("an update has a hook");
-                client
-                    .put::<_, ProjectHook>(&format!("groups/{}/hooks/{id}", g.id), &spec.body())
+        let known = |id: u64| lock(fingerprints).matches(&instance, g.id, id, &spec.secret);
+        let mut hook = inspect(client, report, g, selected, spec, known).await;
+        let home = Home::Group(g.id);
+        let before: Vec<u64> = hook
+            .hook_id
+            .into_iter()
+            .chain(hook.duplicates.iter().copied())
+            .collect();
+        let written = match (&hook.action, hook.hook_id) {
+            (Action::Create, _) => {
+                reconcile::create(client, home, spec, &before)
+                    .await
+                    .map(|made| {
+                        hook.duplicates.extend(made.duplicates);
+                        Some(made.hook)
+                    })
+            }
+            (Action::Update { .. }, Some(id)) => {
+                reconcile::update(client, home, id, spec, known(id))
                     .await
                     .map(Some)
             }
@@ -227,12 +264,17 @@ pub async fn apply(
         match written {
             Ok(Some(h)) => {
                 hook.hook_id = Some(h.id);
-                if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
-                    &instance,
-                    g.id,
-                    h.id,
-                    &spec.secret,
-                ) {
+                prove(client, &mut hook, &h).await;
+                // The fingerprint marks a hook in place with the current secret: one not
+                // proved is written and tested again by the next run instead.
+                let mut store = lock(fingerprints);
+                let stored = if hook.covering {
+                    store.record(&instance, g.id, h.id, &spec.secret)
+                } else {
+                    store.forget(&instance, g.id, h.id)
+                };
+                if let Err(e) = stored {
+                    hook.covering = false;
                     hook.action = Action::Failed {
                         message: e.to_string(),
                         code: "local_state".into(),
@@ -245,6 +287,38 @@ pub async fn apply(
         out.push(hook);
     }
     out
+}
+
+/// Decides whether a group hook just written (`written`, as GitLab answered) may cover its
+/// projects. It must be enabled: a test delivery re-enables a disabled one. Where the plan
+/// cannot be read (self-managed), a test delivery must also have reached the receiver:
+/// GitLab accepts group hooks it never runs without the licence.
+async fn prove(client: &Client, hook: &mut GroupHook, written: &ProjectHook) {
+    let disabled = reconcile::disabled(written);
+    if disabled.is_none() && hook.support != PlanSupport::Unknown {
+        hook.covering = true;
+        return;
+    }
+    let (covering, note) = match reconcile::test(client, Home::Group(hook.group_id), written.id)
+        .await
+    {
+        Ok(()) if disabled.is_some() => (true, "re-enabled by a test delivery".to_owned()),
+        Ok(()) => (
+            true,
+            "a test delivery through the group hook reached the receiver".to_owned(),
+        ),
+        Err(e) => (
+            false,
+            format!(
+                "not proved, so the project hooks below are kept: the test delivery through the group hook failed ({e})"
+            ),
+        ),
+    };
+    hook.covering = covering;
+    if let Action::Update { reasons } = &mut hook.action {
+        reasons.push(note.clone());
+    }
+    hook.test_delivery = Some(note);
 }
 
 /// The groups named for group hooks (full paths): each must be one the token's user owns.
@@ -390,7 +464,7 @@ pub async fn plan_run(
     progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
 ) -> GroupedRun {
     let groups = {
-        let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+        let known = lock(fingerprints).snapshot();
         plan(
             client,
             report,
@@ -435,7 +509,7 @@ pub async fn apply_run(
         .into_iter()
         .filter(|g| !asked.iter().any(|a| a.id == g.id))
         .collect();
-    let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+    let known = lock(fingerprints).snapshot();
     groups.extend(plan(client, report, &others, projects, spec, &known).await);
     let apply = Some((prune_duplicates, journal));
     finish(
@@ -466,11 +540,14 @@ async fn finish(
     apply: Option<(bool, Option<&Journal>)>,
     progress: &(dyn Fn(RunProgress<ProjectOutcome>) + Send + Sync),
 ) -> GroupedRun {
+    // An apply has written and proved the group hooks asked for; a plan predicts that those
+    // it would write cover their projects (the apply proves them before removing anything).
     let covering: Vec<&GroupHook> = groups
         .iter()
         .filter(|h| {
-            h.in_place()
-                || (asked.iter().any(|a| a.id == h.group_id)
+            h.covering
+                || (apply.is_none()
+                    && asked.iter().any(|a| a.id == h.group_id)
                     && matches!(h.action, Action::Create | Action::Update { .. }))
         })
         .collect();
@@ -506,7 +583,7 @@ async fn finish(
             .await
         }
         None => {
-            let known = fingerprints.lock().expect("fingerprints lock").snapshot();
+            let known = lock(fingerprints).snapshot();
             super::plan(client, report, &rest, spec, &known, &then).await
         }
     };
@@ -535,7 +612,7 @@ pub async fn verify_run(
         spec,
     )
     .await;
-    let split = Split::new(projects, groups.iter().filter(|h| h.in_place()).collect());
+    let split = Split::new(projects, groups.iter().filter(|h| h.covering).collect());
     let total = projects.len();
     let covered = split.covered();
     let unused = Mutex::new(Fingerprints::in_memory());
@@ -585,7 +662,24 @@ pub async fn verify_run(
         })
         .collect();
     let then = offset(progress, covered.len(), total);
-    let rest_checks = super::verify(client, &split.rest(), spec, &then).await;
+    // A project with no hook of its own below a group hook that is correct but not proved
+    // may or may not get its events: not known, rather than missing.
+    let unproved: Vec<&GroupHook> = groups
+        .iter()
+        .filter(|h| matches!(&h.action, Action::Manual { reason } if reason == NOT_PROVED))
+        .collect();
+    let rest = split.rest();
+    let mut rest_checks = super::verify(client, &rest, spec, &then).await;
+    for (p, c) in rest.iter().zip(&mut rest_checks) {
+        if let (Check::Missing, Some(g)) = (&c.check, unproved.iter().find(|h| h.covers(p))) {
+            c.check = Check::Unknown {
+                reason: format!(
+                    "no project hook; the group hook of {} may stand for it, but it is {NOT_PROVED}",
+                    g.full_path
+                ),
+            };
+        }
+    }
     let projects = split.merge(covered_checks, rest_checks);
     GroupedCheck { projects, groups }
 }
@@ -599,13 +693,14 @@ async fn inspect(
     spec: &HookSpec,
     secret_known: impl Fn(u64) -> bool,
 ) -> GroupHook {
-    let root = root(report, g);
-    let plan = match client
-        .get::<Namespace>(&format!("namespaces/{}", root.id), &[])
-        .await
-    {
-        Ok(ns) => ns.plan,
-        Err(_) => None,
+    let root = root(&report.groups, g);
+    let plan = match root {
+        Some(root) => client
+            .get::<Namespace>(&format!("namespaces/{}", root.id), &[])
+            .await
+            .ok()
+            .and_then(|ns| ns.plan),
+        None => None,
     };
     let support = PlanSupport::of(plan.as_deref());
     let projects = selected
@@ -623,8 +718,20 @@ async fn inspect(
         hook_id: None,
         duplicates: Vec::new(),
         disabled: None,
+        covering: false,
+        test_delivery: None,
         advice: advice(support, projects),
     };
+    if root.is_none() {
+        hook.action = Action::Failed {
+            message: format!(
+                "GitLab reports parent groups above {} that loop back to it: ask an administrator to check the group hierarchy; use project hooks meanwhile",
+                g.full_path
+            ),
+            code: "group_cycle".into(),
+        };
+        return hook;
+    }
     let hooks: Vec<ProjectHook> = match client
         .get_all(&format!("groups/{}/hooks", g.id), &[], |_| {})
         .await
@@ -651,6 +758,16 @@ async fn inspect(
         _ if support == PlanSupport::Free => Action::Manual {
             reason: "the Free plan does not run group webhooks (GitLab may accept one that never fires): use project hooks".into(),
         },
+        _ if ours.several => Action::Manual {
+            reason: format!(
+                "{SEVERAL} (group hooks {})",
+                hook.duplicates
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
         Some(reasons) if reasons.is_empty() => Action::Unchanged,
         Some(reasons) if can_write => Action::Update { reasons },
         None if can_write => Action::Create,
@@ -661,6 +778,8 @@ async fn inspect(
             reason: "the token is read-only: an Owner adds it in the group's webhook settings".into(),
         },
     };
+    // Correct (the secret included, unless unknowable) and enabled: `Unchanged` says both.
+    hook.covering = hook.action == Action::Unchanged && hook.disabled.is_none();
     hook
 }
 
@@ -699,6 +818,32 @@ mod tests {
         assert_eq!(PlanSupport::of(Some("free")), PlanSupport::Free);
         assert_eq!(PlanSupport::of(Some("default")), PlanSupport::Unknown);
         assert_eq!(PlanSupport::of(None), PlanSupport::Unknown);
+    }
+
+    fn group(id: u64, parent_id: Option<u64>) -> GroupAccess {
+        GroupAccess {
+            id,
+            name: format!("g{id}"),
+            full_path: format!("g{id}"),
+            web_url: format!("https://gitlab.example.com/g{id}"),
+            parent_id,
+            owner: true,
+        }
+    }
+
+    #[test]
+    fn the_root_is_found_and_a_parent_cycle_ends_the_walk() {
+        let tree = [group(1, None), group(2, Some(1)), group(3, Some(2))];
+        assert_eq!(root(&tree, &tree[2]).map(|g| g.id), Some(1));
+        // A parent GitLab did not show ends the walk there.
+        let orphan = [group(5, Some(99))];
+        assert_eq!(root(&orphan, &orphan[0]).map(|g| g.id), Some(5));
+        let cycle = [group(1, Some(3)), group(2, Some(1)), group(3, Some(2))];
+        for g in &cycle {
+            assert!(root(&cycle, g).is_none(), "{}", g.id);
+        }
+        let own = [group(7, Some(7))];
+        assert!(root(&own, &own[0]).is_none());
     }
 
     #[test]

@@ -1,17 +1,36 @@
 //! The apply journal: one JSON line per finished project, appended as each finishes, so an
-//! interrupted apply resumes where it stopped without redoing finished projects. The first line
-//! names the run (instance and a salted hash of the hook spec); a journal for another run is
-//! started afresh. A torn last line (a crash mid-write) is ignored. A completed run removes it.
+//! interrupted apply resumes where it stopped without redoing finished projects.
+//!
+//! A journal belongs to one run: its file is named by the instance, the hook spec and the
+//! [`RunOptions`] (`apply-<instance>-<run>.jsonl`, both hashed), and its first line proves the secret (an
+//! HMAC with the fingerprint key, see [`FingerprintKey`]), so only the same command resumes it. It is opened only under the data
+//! directory's [`RunLock`], so two runs never share one. Starting a run on an instance removes
+//! that instance's journals of other specs: the new run may change the hooks they recorded, so
+//! they could no longer be trusted. A torn last line (a crash mid-write) is ignored. A
+//! completed run removes its journal.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::fingerprints::FingerprintKey;
 use super::{Action, HookSpec, ProjectOutcome};
+use crate::files::{self, RunLock};
+
+/// What shapes an apply's result besides the hook spec. A journal is resumed only by a run
+/// with the same options: a run with group hooks may remove project hooks that a plain run
+/// recorded as done, and the other way round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Full paths of the groups asked to carry one hook each, in any order.
+    pub group_hooks: Vec<String>,
+    /// Whether further hooks of ours are deleted.
+    pub prune_duplicates: bool,
+}
 
 /// The first line of a journal.
 #[derive(Serialize, Deserialize)]
@@ -29,18 +48,38 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens the journal in `dir` for this instance and spec, keeping what an interrupted run
-    /// with the same instance and spec finished, or starting afresh.
-    pub fn open(dir: &Path, instance: &str, spec: &HookSpec) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("apply-journal.jsonl");
+    /// Opens this run's journal in the locked data directory, keeping what an interrupted run
+    /// with the same instance, spec and options finished, or starting afresh.
+    pub fn open(
+        lock: &RunLock,
+        instance: &str,
+        spec: &HookSpec,
+        options: &RunOptions,
+        key: &FingerprintKey,
+    ) -> std::io::Result<Self> {
+        let dir = lock.dir();
+        files::private_dir(dir)?;
+        let instance_part = &hex_sha256(&[instance])[..16];
+        let name = format!(
+            "apply-{instance_part}-{}.jsonl",
+            &hex_sha256(&spec_parts(instance, spec, options))[..32]
+        );
+        let path = dir.join(&name);
+        // Journals of other specs on this instance: this run may change what they recorded.
+        let prefix = format!("apply-{instance_part}-");
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let other = entry.file_name().to_string_lossy().into_owned();
+            if other.starts_with(&prefix) && other.ends_with(".jsonl") && other != name {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
         let mut done = HashMap::new();
         let mut header = None;
         if let Ok(f) = std::fs::File::open(&path) {
             let mut lines = std::io::BufReader::new(f).lines();
             if let Some(Ok(first)) = lines.next()
                 && let Ok(h) = serde_json::from_str::<Header>(&first)
-                && h.run == run_key(&h.salt, instance, spec)
+                && key.verify(&run_parts(&h.salt, instance, spec, options), &h.run)
             {
                 for line in lines.map_while(Result::ok) {
                     if let Ok(o) = serde_json::from_str::<ProjectOutcome>(&line) {
@@ -53,14 +92,19 @@ impl Journal {
         let file = if header.is_some() {
             std::fs::OpenOptions::new().append(true).open(&path)?
         } else {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
             let salt = super::generate_secret().expose()[..32].to_owned();
             let h = Header {
-                run: run_key(&salt, instance, spec),
+                run: key.tag(&run_parts(&salt, instance, spec, options)),
                 salt,
             };
-            let mut f = std::fs::File::create(&path)?;
+            let mut f = files::create_private(&path)?;
             writeln!(f, "{}", serde_json::to_string(&h).expect("serializes"))?;
             f.sync_all()?;
+            files::sync_dir(dir)?;
             f
         };
         Ok(Self {
@@ -87,7 +131,7 @@ impl Journal {
         }
         let mut line = serde_json::to_string(outcome).expect("serializes");
         line.push('\n');
-        let mut f = self.file.lock().expect("journal lock");
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
         f.write_all(line.as_bytes())?;
         f.sync_data()
     }
@@ -98,17 +142,49 @@ impl Journal {
     }
 }
 
-fn run_key(salt: &str, instance: &str, spec: &HookSpec) -> String {
+/// The instance and the spec without its secret: what names a run's journal.
+fn spec_parts<'a>(instance: &'a str, spec: &'a HookSpec, options: &'a RunOptions) -> Vec<&'a str> {
+    let mut parts = vec![instance, spec.url.as_str()];
+    for (field, _, on) in spec.triggers.fields() {
+        parts.push(field);
+        parts.push(if on { "1" } else { "0" });
+    }
+    parts.push(if options.prune_duplicates {
+        "prune"
+    } else {
+        "keep"
+    });
+    let mut groups: Vec<&str> = options
+        .group_hooks
+        .iter()
+        .map(|g| g.trim_matches('/'))
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    parts.push("group-hooks");
+    parts.extend(groups);
+    parts
+}
+
+fn hex_sha256(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for part in [salt, instance, spec.url.as_str(), spec.secret.expose()] {
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    for (field, _, on) in spec.triggers.fields() {
-        h.update(field.as_bytes());
-        h.update([u8::from(on)]);
-    }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the first line's HMAC covers: a random salt, the secret, the instance and the spec.
+fn run_parts<'a>(
+    salt: &'a str,
+    instance: &'a str,
+    spec: &'a HookSpec,
+    options: &'a RunOptions,
+) -> Vec<&'a str> {
+    let mut parts = vec![salt, spec.secret.expose()];
+    parts.extend(spec_parts(instance, spec, options));
+    parts
 }
 
 #[cfg(test)]
@@ -137,10 +213,22 @@ mod tests {
         }
     }
 
+    /// The journal files in a directory.
+    fn journals(dir: &std::path::Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect()
+    }
+
     #[test]
     fn resumes_the_same_run_only() {
         let dir = tempfile::tempdir().unwrap();
-        let j = Journal::open(dir.path(), "https://g", &spec("s")).unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let j =
+            Journal::open(&lock, "https://g", &spec("s"), &RunOptions::default(), &key).unwrap();
         j.record(&outcome(1, Action::Create)).unwrap();
         j.record(&outcome(
             2,
@@ -152,32 +240,138 @@ mod tests {
         .unwrap();
         drop(j);
         // A torn last line from a crash.
+        let [path] = journals(dir.path()).try_into().unwrap();
         std::fs::OpenOptions::new()
             .append(true)
-            .open(dir.path().join("apply-journal.jsonl"))
+            .open(&path)
             .unwrap()
             .write_all(b"{\"project_id\":3,")
             .unwrap();
 
-        let j = Journal::open(dir.path(), "https://g", &spec("s")).unwrap();
+        let j =
+            Journal::open(&lock, "https://g", &spec("s"), &RunOptions::default(), &key).unwrap();
         assert_eq!(j.resumed(), 1);
         assert_eq!(j.done(1).unwrap().action, Action::Create);
         assert!(j.done(2).is_none(), "failed projects are tried again");
         drop(j);
-        let other = Journal::open(dir.path(), "https://g", &spec("another secret")).unwrap();
-        assert_eq!(other.resumed(), 0, "another spec starts afresh");
+        let other = Journal::open(
+            &lock,
+            "https://g",
+            &spec("another secret"),
+            &RunOptions::default(),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(other.resumed(), 0, "another secret starts afresh");
         other.finish().unwrap();
-        assert!(!dir.path().join("apply-journal.jsonl").exists());
-        let text = std::fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(text, 0);
+        assert!(journals(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn one_journal_per_run_and_another_spec_retires_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let mut tagged = spec("s");
+        tagged.triggers.tag_push = true;
+        let a =
+            Journal::open(&lock, "https://g", &spec("s"), &RunOptions::default(), &key).unwrap();
+        a.record(&outcome(1, Action::Create)).unwrap();
+        drop(a);
+        let elsewhere = Journal::open(
+            &lock,
+            "https://other",
+            &spec("s"),
+            &RunOptions::default(),
+            &key,
+        )
+        .unwrap();
+        elsewhere.record(&outcome(9, Action::Create)).unwrap();
+        drop(elsewhere);
+        assert_eq!(journals(dir.path()).len(), 2, "one file per run");
+
+        // Another spec on the same instance may rewrite what run A recorded: A starts afresh.
+        let b = Journal::open(&lock, "https://g", &tagged, &RunOptions::default(), &key).unwrap();
+        assert_eq!(b.resumed(), 0);
+        b.record(&outcome(2, Action::Create)).unwrap();
+        drop(b);
+        assert_eq!(journals(dir.path()).len(), 2);
+        let a =
+            Journal::open(&lock, "https://g", &spec("s"), &RunOptions::default(), &key).unwrap();
+        assert_eq!(a.resumed(), 0, "retired by run B");
+        drop(a);
+        let b = Journal::open(&lock, "https://g", &tagged, &RunOptions::default(), &key).unwrap();
+        assert_eq!(b.resumed(), 0, "retired by run A again");
+        drop(b);
+        let elsewhere = Journal::open(
+            &lock,
+            "https://other",
+            &spec("s"),
+            &RunOptions::default(),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(elsewhere.resumed(), 1, "another instance's journal is kept");
+    }
+
+    #[test]
+    fn group_hooks_or_pruning_make_another_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let plain = RunOptions::default();
+        let grouped = RunOptions {
+            group_hooks: vec!["acme/".into(), "beta".into()],
+            prune_duplicates: false,
+        };
+        let same_groups = RunOptions {
+            group_hooks: vec!["beta".into(), "acme".into()],
+            prune_duplicates: false,
+        };
+        let pruning = RunOptions {
+            prune_duplicates: true,
+            ..RunOptions::default()
+        };
+        let a = Journal::open(&lock, "https://g", &spec("s"), &plain, &key).unwrap();
+        a.record(&outcome(1, Action::Unchanged)).unwrap();
+        drop(a);
+        // A run with group hooks may remove the project hook run A recorded as unchanged.
+        let b = Journal::open(&lock, "https://g", &spec("s"), &grouped, &key).unwrap();
+        assert_eq!(b.resumed(), 0, "group hooks make another run");
+        b.record(&outcome(2, Action::Create)).unwrap();
+        drop(b);
+        let b = Journal::open(&lock, "https://g", &spec("s"), &same_groups, &key).unwrap();
+        assert_eq!(b.resumed(), 1, "the same groups in another order resume it");
+        drop(b);
+        let a = Journal::open(&lock, "https://g", &spec("s"), &plain, &key).unwrap();
+        assert_eq!(a.resumed(), 0, "run A was retired by run B");
+        drop(a);
+        let c = Journal::open(&lock, "https://g", &spec("s"), &pruning, &key).unwrap();
+        assert_eq!(c.resumed(), 0, "pruning makes another run");
     }
 
     #[test]
     fn never_holds_the_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let j = Journal::open(dir.path(), "https://g", &spec("very-secret-value")).unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let j = Journal::open(
+            &lock,
+            "https://g",
+            &spec("very-secret-value"),
+            &RunOptions::default(),
+            &key,
+        )
+        .unwrap();
         j.record(&outcome(1, Action::Unchanged)).unwrap();
-        let text = std::fs::read_to_string(dir.path().join("apply-journal.jsonl")).unwrap();
+        let [path] = journals(dir.path()).try_into().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("very-secret-value"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
     }
 }

@@ -6,13 +6,15 @@ pub mod fingerprints;
 pub mod groups;
 pub mod instructions;
 pub mod journal;
+mod reconcile;
+pub use reconcile::{SettleWait, set_settle_wait};
 mod run;
 
 use serde::Serialize;
 
 pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
-pub use journal::Journal;
+pub use journal::{Journal, RunOptions};
 pub use run::{
     Check, ProjectCheck, RunProgress, apply, apply_resumable, cover, plan, test_deliveries,
     test_delivery, verify,
@@ -113,12 +115,14 @@ pub struct HookSpec {
 
 impl HookSpec {
     /// The JSON body for `POST`/`PUT /projects/:id/hooks` (always with the secret: changing
-    /// the URL resets it on GitLab's side).
+    /// the URL resets it on GitLab's side; and pushes to every branch).
     fn body(&self) -> serde_json::Value {
         let mut body = serde_json::json!({
             "url": self.url.as_str(),
             "token": self.secret.expose(),
             "enable_ssl_verification": true,
+            "push_events_branch_filter": "",
+            "branch_filter_strategy": "all_branches",
         });
         for (field, _, wanted) in self.triggers.fields() {
             body[field] = serde_json::Value::Bool(wanted);
@@ -141,7 +145,28 @@ impl HookSpec {
         if !hook.enable_ssl_verification {
             reasons.push("TLS verification off".into());
         }
+        if self.triggers.push
+            && let Some(filter) = branch_filter(hook)
+        {
+            reasons.push(filter);
+        }
         reasons
+    }
+}
+
+/// What limits the pushes a hook sends to some branches, if anything. GitLab applies a
+/// `wildcard` or `regex` filter only when it is not empty, and `all_branches` sends all; a
+/// strategy it does not name is taken as a limit too.
+fn branch_filter(hook: &ProjectHook) -> Option<String> {
+    let filter = hook.push_events_branch_filter.as_deref().unwrap_or("");
+    match hook.branch_filter_strategy.as_deref() {
+        Some("all_branches") => None,
+        None | Some("wildcard" | "regex") if filter.is_empty() => None,
+        None | Some("wildcard" | "regex") => Some(format!(
+            "push events only for branches matching a filter ({})",
+            hook.branch_filter_strategy.as_deref().unwrap_or("wildcard")
+        )),
+        Some(_) => Some("push events only for some branches (an unknown branch filter)".into()),
     }
 }
 
@@ -299,6 +324,8 @@ mod tests {
             enable_ssl_verification: true,
             alert_status: Some("executable".into()),
             disabled_until: None,
+            push_events_branch_filter: Some(String::new()),
+            branch_filter_strategy: Some("wildcard".into()),
         }
     }
 
@@ -329,6 +356,36 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_filter_is_a_difference_an_empty_one_is_not() {
+        let s = spec();
+        let mut h = hook("https://c.example.com/e");
+        for (filter, strategy) in [
+            (None, None),
+            (Some(""), Some("wildcard")),
+            (Some(""), Some("regex")),
+            (None, Some("all_branches")),
+            // GitLab ignores the filter with `all_branches`.
+            (Some("main"), Some("all_branches")),
+        ] {
+            h.push_events_branch_filter = filter.map(Into::into);
+            h.branch_filter_strategy = strategy.map(Into::into);
+            assert!(s.differences(&h).is_empty(), "{filter:?} {strategy:?}");
+        }
+        for (filter, strategy) in [
+            (Some("main"), Some("wildcard")),
+            (Some("main"), None),
+            (Some("^release/.*$"), Some("regex")),
+            (Some(""), Some("something_new")),
+        ] {
+            h.push_events_branch_filter = filter.map(Into::into);
+            h.branch_filter_strategy = strategy.map(Into::into);
+            let d = s.differences(&h);
+            assert_eq!(d.len(), 1, "{filter:?} {strategy:?}: {d:?}");
+            assert!(d[0].starts_with("push events only for"), "{d:?}");
+        }
+    }
+
+    #[test]
     fn body_carries_secret_triggers_and_tls() {
         let s = spec();
         let b = s.body();
@@ -337,6 +394,8 @@ mod tests {
         assert_eq!(b["enable_ssl_verification"], true);
         assert_eq!(b["note_events"], true);
         assert_eq!(b["confidential_note_events"], false);
+        assert_eq!(b["push_events_branch_filter"], "");
+        assert_eq!(b["branch_filter_strategy"], "all_branches");
     }
 
     #[test]

@@ -1,16 +1,23 @@
 //! Plan, apply and verify over many projects: bounded concurrency (the client's throttle),
 //! progress per project, cancellation through the client.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use futures::StreamExt;
 use serde::Serialize;
 
+use super::reconcile::{self, Home};
 use super::{Action, Fingerprints, HookSpec, Journal, ProjectOutcome};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::model::{ProjectHook, Role};
 use crate::scopes::{HookAccess, Mode, ProjectAccess, TokenReport};
+
+/// Locks the fingerprints; a panic elsewhere while they were held leaves them usable (each
+/// change is written whole), so a poisoned lock is taken as it is.
+pub(super) fn lock(fingerprints: &Mutex<Fingerprints>) -> MutexGuard<'_, Fingerprints> {
+    fingerprints.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Progress of a run: after each project, its result.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +49,12 @@ pub async fn plan(
 }
 
 /// Makes every selected project's hook as wanted, where the token may. Re-reads each project
-/// right before writing, so an interrupted run resumes without duplicates; never touches a hook
-/// with another URL; deletes duplicates of ours only with `prune_duplicates`.
+/// right before writing, so an interrupted run resumes without duplicates; a write whose
+/// answer is lost is reconciled by a re-read, never retried blindly; never touches a hook
+/// that is not ours (another URL, or credentials in it); deletes duplicates of ours only with
+/// `prune_duplicates`, and only beside a hook this tool set (of several hooks with our URL,
+/// none set by this tool, none is touched: the project is `Manual`). A hook GitLab keeps
+/// disabled after the re-enabling test delivery fails is `Failed` (`still_disabled`).
 pub async fn apply(
     client: &Client,
     report: &TokenReport,
@@ -88,64 +99,78 @@ pub async fn apply_resumable(
             if let Some(done) = journal.and_then(|j| j.done(p.id)) {
                 return done.clone();
             }
-            let mut outcome = decide(client, mode, p, spec, |hook| {
-                fingerprints.lock().expect("fingerprints lock").matches(
-                    &instance,
-                    p.id,
-                    hook,
-                    &spec.secret,
-                )
-            })
-            .await;
-            let written = match &outcome.action {
-                Action::Create => client
-                    .post::<_, ProjectHook>(&format!("projects/{}/hooks", p.id), &spec.body())
-                    .await
-                    .map(|h| Some(h.id)),
-                Action::Update { .. } => {
-                    let id = outcome.hook_id.expect("an update has a hook");
-                    client
-                        .put::<_, ProjectHook>(
-                            &format!("projects/{}/hooks/{id}", p.id),
-                            &spec.body(),
-                        )
+            let known = |hook: u64| lock(fingerprints).matches(&instance, p.id, hook, &spec.secret);
+            let mut outcome = decide(client, mode, p, spec, known).await;
+            let home = Home::Project(p.id);
+            // Every hook with our URL before the write: one the write made is not among them.
+            let before: Vec<u64> = outcome
+                .hook_id
+                .into_iter()
+                .chain(outcome.duplicates.iter().copied())
+                .collect();
+            let written = match (&outcome.action, outcome.hook_id) {
+                (Action::Create, _) => {
+                    reconcile::create(client, home, spec, &before)
                         .await
-                        .map(|h| Some(h.id))
+                        .map(|made| {
+                            outcome.duplicates.extend(made.duplicates);
+                            Some(made.hook)
+                        })
+                }
+                (Action::Update { .. }, Some(id)) => {
+                    reconcile::update(client, home, id, spec, known(id))
+                        .await
+                        .map(Some)
                 }
                 _ => Ok(None),
             };
             match written {
                 Ok(Some(hook)) => {
-                    outcome.hook_id = Some(hook);
-                    if let Err(e) = fingerprints.lock().expect("fingerprints lock").record(
-                        &instance,
-                        p.id,
-                        hook,
-                        &spec.secret,
-                    ) {
+                    outcome.hook_id = Some(hook.id);
+                    if let Err(e) =
+                        lock(fingerprints).record(&instance, p.id, hook.id, &spec.secret)
+                    {
                         outcome.action = Action::Failed {
                             message: e.to_string(),
                             code: "local_state".into(),
                         };
                     }
-                    if outcome.disabled.is_some() {
-                        let note = match test_delivery(client, p.id, hook).await {
-                            Ok(()) => "re-enabled by a test delivery".to_owned(),
-                            Err(e) => format!(
-                                "still disabled: the test delivery that re-enables it failed ({e})"
-                            ),
-                        };
-                        if let Action::Update { reasons } = &mut outcome.action {
-                            reasons.push(note);
+                    if (outcome.disabled.is_some() || reconcile::disabled(&hook).is_some())
+                        && !matches!(outcome.action, Action::Failed { .. })
+                    {
+                        // A hook GitLab keeps disabled sends no events: the project is not
+                        // done (not journaled, so the next run writes and tests it again).
+                        match reconcile::test(client, home, hook.id).await {
+                            Ok(()) => {
+                                if let Action::Update { reasons } = &mut outcome.action {
+                                    reasons.push("re-enabled by a test delivery".into());
+                                }
+                            }
+                            Err(e) => {
+                                outcome.action = Action::Failed {
+                                    message: format!(
+                                        "hook {} is written but GitLab keeps it disabled: the test delivery that re-enables it failed ({e}); check that the crawler's event URL answers 2xx, then run apply again",
+                                        hook.id
+                                    ),
+                                    code: "still_disabled".into(),
+                                };
+                            }
                         }
                     }
                 }
                 Ok(None) => {}
                 Err(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
             }
-            if prune_duplicates && !matches!(outcome.action, Action::Failed { .. }) {
+            // Duplicates go only beside a hook this tool has set (fingerprinted): with none,
+            // which hook with our URL is the crawler's is not known.
+            let kept_is_ours = outcome.hook_id.is_some_and(known);
+            if prune_duplicates
+                && kept_is_ours
+                && !matches!(outcome.action, Action::Failed { .. } | Action::Manual { .. })
+            {
                 outcome.duplicates =
-                    remove_hooks(client, p.id, &outcome.duplicates, fingerprints, &instance).await;
+                    remove_hooks(client, p.id, &outcome.duplicates, spec, fingerprints, &instance)
+                        .await;
             }
             if let Some(j) = journal
                 && let Err(e) = j.record(&outcome)
@@ -164,7 +189,9 @@ pub async fn apply_resumable(
 /// Projects under a group hook of ours: each is reported as covered (`group_of` names the
 /// group). Our own project hooks there would deliver every event a second time, so with
 /// `remove` (an apply, once the group hook is in place) they are deleted; without, they are
-/// listed as duplicates.
+/// listed as duplicates. Only hooks this tool set (fingerprinted) are deleted: a project hook
+/// with the crawler's URL that it did not set, even the only one, may be someone else's, so
+/// it is kept, listed, and the project reported as needing a person (`Manual`).
 pub async fn cover(
     client: &Client,
     projects: &[&ProjectAccess],
@@ -178,19 +205,34 @@ pub async fn cover(
     each(projects, client, progress, |p| {
         let instance = instance.clone();
         async move {
-            let Found { mut outcome, state } = find(client, p, spec, |_| true).await;
+            let known = |hook: u64| lock(fingerprints).matches(&instance, p.id, hook, &spec.secret);
+            let Found { mut outcome, state } = find(client, p, spec, known).await;
             outcome.action = Action::Covered { group: group_of(p) };
             match state {
                 State::Failed(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
-                State::Present(_) => {
+                State::Present(_) | State::Several => {
                     outcome.duplicates.extend(outcome.hook_id.take());
                     outcome.duplicates.sort_unstable();
                 }
                 State::Missing | State::CannotList(_) => {}
             }
-            if remove {
-                outcome.duplicates =
-                    remove_hooks(client, p.id, &outcome.duplicates, fingerprints, &instance).await;
+            let (ours, others): (Vec<u64>, Vec<u64>) =
+                outcome.duplicates.iter().partition(|id| known(**id));
+            if remove && !ours.is_empty() {
+                let mut kept =
+                    remove_hooks(client, p.id, &ours, spec, fingerprints, &instance).await;
+                kept.extend(&others);
+                kept.sort_unstable();
+                outcome.duplicates = kept;
+            }
+            if !others.is_empty() && matches!(outcome.action, Action::Covered { .. }) {
+                outcome.action = Action::Manual {
+                    reason: format!(
+                        "covered by the group hook of {}, but project hooks with the crawler's URL not set by this tool remain ({}): GitLab delivers each event twice; if they are the crawler's, remove them by hand",
+                        group_of(p),
+                        list(&others)
+                    ),
+                };
             }
             outcome
         }
@@ -198,26 +240,30 @@ pub async fn cover(
     .await
 }
 
+/// Hook IDs, for a message.
+fn list(hooks: &[u64]) -> String {
+    hooks
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Deletes hooks of ours from a project and forgets their fingerprints; returns those GitLab
-/// would not delete.
+/// would not delete (or that changed meanwhile).
 async fn remove_hooks(
     client: &Client,
     project: u64,
     hooks: &[u64],
+    spec: &HookSpec,
     fingerprints: &Mutex<Fingerprints>,
     instance: &str,
 ) -> Vec<u64> {
     let mut kept = Vec::new();
     for &hook in hooks {
-        match client
-            .delete(&format!("projects/{project}/hooks/{hook}"))
-            .await
-        {
+        match reconcile::delete(client, Home::Project(project), hook, spec).await {
             Ok(()) => {
-                let _ = fingerprints
-                    .lock()
-                    .expect("fingerprints lock")
-                    .forget(instance, project, hook);
+                let _ = lock(fingerprints).forget(instance, project, hook);
             }
             Err(_) => kept.push(hook),
         }
@@ -290,6 +336,9 @@ pub async fn verify(
             State::Missing => Check::Missing,
             State::Present(reasons) if reasons.is_empty() => Check::Ok,
             State::Present(reasons) => Check::Wrong { reasons },
+            State::Several => Check::Wrong {
+                reasons: vec![SEVERAL.into()],
+            },
         };
         ProjectCheck {
             project_id: outcome.project_id,
@@ -363,6 +412,9 @@ enum State {
     Missing,
     /// Our hook, with what differs from the spec (empty when correct).
     Present(Vec<String>),
+    /// Several hooks with our URL, none set by this tool: which is the crawler's is not known
+    /// (all are in `duplicates`).
+    Several,
 }
 
 /// Reads one project's hooks. `secret_known(hook)` says whether this tool set that hook with
@@ -413,15 +465,17 @@ async fn find(
     outcome.hook_id = ours.hook_id;
     outcome.duplicates = ours.duplicates;
     outcome.disabled = ours.disabled;
-    Found {
-        outcome,
-        state: ours.reasons.map_or(State::Missing, State::Present),
-    }
+    let state = if ours.several {
+        State::Several
+    } else {
+        ours.reasons.map_or(State::Missing, State::Present)
+    };
+    Found { outcome, state }
 }
 
 /// What a project's or group's hooks say about ours.
 pub(super) struct Ours {
-    /// Our hook (the oldest with our URL).
+    /// Our hook (see [`examine`]).
     pub hook_id: Option<u64>,
     /// Further hooks with our URL.
     pub duplicates: Vec<u64>,
@@ -429,10 +483,19 @@ pub(super) struct Ours {
     pub disabled: Option<String>,
     /// What differs from the spec; `None` when there is no hook of ours.
     pub reasons: Option<Vec<String>>,
+    /// Several hooks with our URL and none set by this tool: none is taken for ours
+    /// (`hook_id` is `None`, all are in `duplicates`).
+    pub several: bool,
 }
 
-/// Finds ours among `hooks` (by normalised URL) and what differs from `spec`.
-/// `secret_known(hook)` says whether this tool set that hook with the current secret.
+/// The action when several hooks have the crawler's URL and this tool set none of them.
+pub(super) const SEVERAL: &str = "several hooks with the crawler's URL, none set by this tool: keep one by hand (remove the others), then run apply again";
+
+/// Finds ours among `hooks` and what differs from `spec`. A hook is ours when its URL is the
+/// event URL ([`super::EventUrl::matches`]: never one that carries credentials); of several,
+/// ours is the one this tool set with the current secret (`secret_known(hook)`), and the
+/// others are duplicates. Of several that this tool did not set, none is taken for ours
+/// ([`Ours::several`]): any of them may be someone else's.
 pub(super) fn examine(
     hooks: Vec<ProjectHook>,
     spec: &HookSpec,
@@ -443,27 +506,34 @@ pub(super) fn examine(
         .filter(|h| spec.url.matches(&h.url))
         .collect();
     ours.sort_by_key(|h| h.id);
-    let mut ours = ours.into_iter();
-    let first = ours.next();
-    let duplicates = ours.map(|h| h.id).collect();
-    let Some(hook) = first else {
+    if ours.is_empty() {
         return Ours {
             hook_id: None,
-            duplicates,
+            duplicates: Vec::new(),
             disabled: None,
             reasons: None,
+            several: false,
+        };
+    }
+    let Some(pick) = ours
+        .iter()
+        .position(|h| secret_known(h.id))
+        .or((ours.len() == 1).then_some(0))
+    else {
+        return Ours {
+            hook_id: None,
+            duplicates: ours.iter().map(|h| h.id).collect(),
+            disabled: None,
+            reasons: None,
+            several: true,
         };
     };
+    let hook = ours.remove(pick);
+    let duplicates = ours.iter().map(|h| h.id).collect();
     let mut reasons = spec.differences(&hook);
-    let mut disabled = None;
-    if let Some(status) = hook.alert_status.as_deref().filter(|s| *s != "executable") {
-        let until = hook
-            .disabled_until
-            .as_deref()
-            .map(|u| format!(" until {u}"))
-            .unwrap_or_default();
-        disabled = Some(format!("{status}{until}"));
-        reasons.push(format!("disabled by GitLab ({status}{until})"));
+    let disabled = reconcile::disabled(&hook);
+    if let Some(state) = &disabled {
+        reasons.push(format!("disabled by GitLab ({state})"));
     }
     if !secret_known(hook.id) {
         reasons.push("secret not set by this tool".into());
@@ -473,6 +543,7 @@ pub(super) fn examine(
         duplicates,
         disabled,
         reasons: Some(reasons),
+        several: false,
     }
 }
 
@@ -498,6 +569,9 @@ async fn decide(
         State::Present(reasons) => Action::Manual {
             reason: format!("fix by hand: {}", reasons.join(", ")),
         },
+        State::Several => Action::Manual {
+            reason: format!("{SEVERAL} (hooks {})", list(&outcome.duplicates)),
+        },
     };
     outcome
 }
@@ -506,13 +580,7 @@ async fn decide(
 /// answered 2xx (which also re-enables a disabled hook) and 422 with the receiver's answer
 /// otherwise; tests are limited to 5 per minute per project.
 pub async fn test_delivery(client: &Client, project: u64, hook: u64) -> Result<(), ApiError> {
-    client
-        .post::<_, serde::de::IgnoredAny>(
-            &format!("projects/{project}/hooks/{hook}/test/push_events"),
-            &serde_json::json!({}),
-        )
-        .await
-        .map(|_| ())
+    reconcile::test(client, Home::Project(project), hook).await
 }
 
 /// Sends a test delivery to every correct hook among `checks` (needs the `api` scope) and

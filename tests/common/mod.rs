@@ -65,6 +65,16 @@ pub async fn cli_env(
             std::env::temp_dir().join(format!("gitlab-onboard-cli-{}", std::process::id())),
         );
     }
+    // Hook fingerprints need a key: from the environment here, so no test needs a keychain.
+    if !env
+        .iter()
+        .any(|(k, _)| *k == "GITLAB_ONBOARD_FINGERPRINT_KEY")
+    {
+        cmd.env(
+            "GITLAB_ONBOARD_FINGERPRINT_KEY",
+            "cli-tests-fingerprint-key-0123456789abcdef",
+        );
+    }
     if let Some(t) = token {
         cmd.env("GITLAB_TOKEN", t);
     }

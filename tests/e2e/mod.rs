@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use gitlab_onboard::GitLabUrl;
+use gitlab_onboard::keychain::Keychain;
 use serde_json::json;
+
+/// The app's data directory (see `src/files.rs`).
+const DATA_DIR_ENV: &str = "GITLAB_ONBOARD_DATA_DIR";
 
 /// How long to wait for a screen to appear (a cold WebKit start plus GitLab calls).
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,12 +55,18 @@ fn app_binary() -> PathBuf {
     fs::canonicalize(&path).expect("absolute app path")
 }
 
+/// A port that was free a moment ago. `tauri-driver` and `WebKitWebDriver` take their ports on
+/// the command line and cannot bind port 0 and report it, so a port can be taken between this
+/// check and their bind: [`Window::open_with`] notices that and starts again on other ports.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
 }
+
+/// How many times [`Window::open_with`] tries new ports before giving up.
+const DRIVER_ATTEMPTS: u32 = 5;
 
 /// `tauri-driver` in its own process group, so dropping it also ends WebKitWebDriver and the app.
 struct Driver {
@@ -65,7 +76,8 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(name: &str, env: &[(&str, &OsStr)]) -> Driver {
+    /// Starts `tauri-driver` on two ports that are free now.
+    fn try_start(name: &str, env: &[(&str, &OsStr)]) -> Result<Driver, String> {
         let (port, native_port) = (free_port(), free_port());
         let log = artifacts_dir().join(format!("{name}.tauri-driver.log"));
         let out = File::create(&log).expect("create the driver log");
@@ -83,24 +95,34 @@ impl Driver {
                 panic!("cannot start {program:?} ({e}): install it with `cargo install tauri-driver --version \"^2\" --locked`")
             });
         let mut driver = Driver { child, port, log };
-        driver.wait_until_listening();
-        driver
+        driver.wait_until_listening()?;
+        Ok(driver)
     }
 
-    fn wait_until_listening(&mut self) {
+    /// Waits until this driver listens on its port; an error when it cannot (its port was
+    /// taken, or it exited), so that another port is tried.
+    fn wait_until_listening(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        loop {
+            let log = fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains("can not listen") {
+                return Err(format!("port {} was taken", self.port));
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
+                return Err(format!(
                     "tauri-driver exited with {status}; see {}",
                     self.log.display()
-                );
+                ));
             }
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen within 10 s; see {}",
-                self.log.display()
-            );
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "tauri-driver did not listen within 10 s; see {}",
+                    self.log.display()
+                ));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -119,11 +141,25 @@ impl Drop for Driver {
     }
 }
 
+/// Deletes what a test left in the keychain for an instance (the token, the webhook secret and
+/// the fingerprint key), even when the test fails.
+pub struct ForgetInstance(pub Keychain, pub GitLabUrl);
+
+impl Drop for ForgetInstance {
+    fn drop(&mut self) {
+        let _ = self.0.delete_token(&self.1);
+        let _ = self.0.delete_webhook_secret(&self.1);
+        let _ = self.0.delete_fingerprint_key(&self.1);
+    }
+}
+
 /// The app's window in a WebDriver session. Dropping it ends everything it started.
 pub struct Window {
     client: Option<Client>,
     // Declared after `client`: dropped last.
     driver: Driver,
+    /// The app's own data directory, when the test gave none: no two windows share one.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Window {
@@ -133,22 +169,50 @@ impl Window {
     }
 
     /// [`Window::open`] with extra environment variables for the app (e.g. its data directory).
+    /// Unless `env` names `GITLAB_ONBOARD_DATA_DIR`, the app gets a fresh one of its own.
     pub async fn open_with(name: &str, env: &[(&str, &OsStr)]) -> Window {
-        let driver = Driver::start(name, env);
+        let own_data_dir = (!env.iter().any(|(k, _)| *k == DATA_DIR_ENV))
+            .then(|| tempfile::tempdir().expect("a temporary data directory"));
+        let mut env = env.to_vec();
+        if let Some(dir) = &own_data_dir {
+            env.push((DATA_DIR_ENV, dir.path().as_os_str()));
+        }
+        let env = env.as_slice();
         let app = app_binary();
         let caps = json!({ "browserName": "wry", "tauri:options": { "application": app } });
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
-        let client = ClientBuilder::rustls()
-            .expect("TLS roots")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .unwrap_or_else(|e| panic!("no WebDriver session ({e}); see {}", driver.log.display()));
+        // A port taken between its choice and its bind (by tauri-driver, or by WebKitWebDriver
+        // when the session starts) fails this attempt only: the next one takes other ports.
+        let mut attempt = 0;
+        let (client, driver) = loop {
+            attempt += 1;
+            let driver = match Driver::try_start(name, env) {
+                Ok(driver) => driver,
+                Err(why) if attempt < DRIVER_ATTEMPTS => {
+                    eprintln!("WebDriver attempt {attempt}: {why}; trying other ports");
+                    continue;
+                }
+                Err(why) => panic!("{why}"),
+            };
+            match ClientBuilder::rustls()
+                .expect("TLS roots")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", driver.port))
+                .await
+            {
+                Ok(client) => break (client, driver),
+                Err(e) if attempt < DRIVER_ATTEMPTS => {
+                    eprintln!("WebDriver attempt {attempt}: no session ({e}); trying other ports");
+                }
+                Err(e) => panic!("no WebDriver session ({e}); see {}", driver.log.display()),
+            }
+        };
         let window = Window {
             client: Some(client),
             driver,
+            _data_dir: own_data_dir,
         };
         window.wait_for("token").await;
         window

@@ -1,15 +1,18 @@
 //! Step 4's hand-over: the saved CSV uploaded to the crawler's Google Cloud Storage bucket, with
 //! a signed URL or with a service account's key (see `gitlab_onboard::upload`).
 
-use std::path::Path;
+use std::sync::PoisonError;
 
 use gitlab_onboard::upload::{
-    self, Destination, ServiceAccountKey, ServiceAccountUpload, SignedUrl, UploadError, Uploaded,
+    self, Destination, ServiceAccountKey, ServiceAccountUpload, SignedUrl, UploadError,
+    UploadPolicy, Uploaded,
 };
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::{Runtime, WebviewWindow};
+use tauri::{Runtime, State, WebviewWindow};
 
+use super::UsersState;
+use super::chosen::{ChosenFile, Purpose};
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
 
@@ -19,9 +22,11 @@ const KEY_DIALOG: Dialog = Dialog {
     extensions: &["json"],
 };
 
-/// Where to upload, as the admin gave it.
+/// Where to upload, as the admin gave it in the window. Nothing here is a path or an endpoint:
+/// the key file is a dialog's handle, and the storage endpoint is Google's or the one the admin
+/// configured before the app started ([`UploadPolicy`]). An unknown field is refused.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum UploadTarget {
     /// A signed URL from the crawler vendor.
     SignedUrl {
@@ -34,28 +39,40 @@ pub enum UploadTarget {
         bucket: String,
         /// The object's name.
         object: String,
-        /// The key JSON file (a path the open dialog gave).
-        key_path: String,
-        /// The storage endpoint; GCS's own when not given.
-        storage_url: Option<String>,
+        /// The key file: the handle [`users_choose_key`] gave.
+        key: u64,
     },
 }
 
 impl UploadTarget {
-    /// Checks the URL, or reads the key and checks the names, before anything is sent.
-    fn destination(&self) -> Result<Destination, UploadError> {
+    /// Checks the URL against the policy, or reads the key and checks its `token_uri` and the
+    /// names, before anything is sent.
+    fn destination(
+        &self,
+        users: &UsersState,
+        policy: &UploadPolicy,
+    ) -> Result<Destination, CommandError> {
         Ok(match self {
-            UploadTarget::SignedUrl { url } => Destination::SignedUrl(SignedUrl::parse(url)?),
+            UploadTarget::SignedUrl { url } => {
+                let url = SignedUrl::parse(url).map_err(command_error)?;
+                policy.check_signed_url(&url).map_err(command_error)?;
+                Destination::SignedUrl(url)
+            }
             UploadTarget::ServiceAccount {
                 bucket,
                 object,
-                key_path,
-                storage_url,
+                key,
             } => {
-                let key = ServiceAccountKey::read(Path::new(key_path.trim()))?;
-                let storage_url = storage_url.as_deref().filter(|s| !s.trim().is_empty());
-                let upload =
-                    ServiceAccountUpload::new(bucket.trim(), object.trim(), key, storage_url)?;
+                let path = users.chosen.path(Purpose::Key, *key)?;
+                let key = ServiceAccountKey::read(&path).map_err(command_error)?;
+                policy.check_token_uri(&key).map_err(command_error)?;
+                let upload = ServiceAccountUpload::new(
+                    bucket.trim(),
+                    object.trim(),
+                    key,
+                    policy.storage_url(),
+                )
+                .map_err(command_error)?;
                 Destination::ServiceAccount(upload.into())
             }
         })
@@ -78,27 +95,39 @@ fn command_error(e: UploadError) -> CommandError {
     }
 }
 
-/// Asks for the service account's key file (a native open dialog); `None` when dismissed.
+/// Asks for the service account's key file (a native open dialog): its handle and path to
+/// show, or `None` when dismissed. The path stays here.
 #[tauri::command]
 pub async fn users_choose_key<R: Runtime>(
     window: WebviewWindow<R>,
-) -> Result<Option<String>, CommandError> {
+    users: State<'_, UsersState>,
+) -> Result<Option<ChosenFile>, CommandError> {
     let path = dialog::open_file(&window, &KEY_DIALOG).await?;
-    Ok(path.map(|p| p.display().to_string()))
+    Ok(path.map(|p| users.chosen.keep(Purpose::Key, p)))
 }
 
-/// Uploads the saved CSV at `path` to `target`; progress streams over `on_progress`. The file
-/// is only read; what GCS stored is checked against it.
+/// Uploads the CSV that Save last wrote to `target`; progress streams over `on_progress`. The
+/// file is only read; what GCS stored is checked against it.
 #[tauri::command]
 pub async fn users_upload(
-    path: String,
+    users: State<'_, UsersState>,
+    policy: State<'_, UploadPolicy>,
     target: UploadTarget,
     on_progress: Channel<UploadProgress>,
 ) -> Result<Uploaded, CommandError> {
-    let destination = target.destination().map_err(command_error)?;
+    let destination = target.destination(&users, &policy)?;
+    let file = users
+        .saved
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .ok_or_else(|| CommandError {
+            code: "nothing_saved",
+            message: "the mapping has not been saved yet: save it, then upload".to_owned(),
+        })?;
     let progress =
         move |sent: u64, total: u64| drop(on_progress.send(UploadProgress { sent, total }));
-    upload::upload(Path::new(path.trim()), &destination, &progress)
+    upload::upload(&file, &destination, &progress)
         .await
         .map_err(command_error)
 }

@@ -4,15 +4,17 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use gitlab_onboard::Secret;
 use gitlab_onboard::client::Client;
+use gitlab_onboard::files::RunLock;
 use gitlab_onboard::keychain::Keychain;
 use gitlab_onboard::scopes::{GroupAccess, Mode};
+use gitlab_onboard::webhooks::fingerprints::FingerprintKey;
 use gitlab_onboard::webhooks::groups::{self, GroupHook};
 use gitlab_onboard::webhooks::{
     self, Action, Check, EventUrl, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome,
-    RunProgress, Selection, Summary, Triggers, instructions,
+    RunOptions, RunProgress, Selection, Summary, Triggers, instructions,
 };
+use gitlab_onboard::{GitLabUrl, Secret};
 use serde::{Deserialize, Serialize};
 
 use super::secret;
@@ -214,6 +216,12 @@ impl WebhookState {
         });
     }
 
+    /// The data directory's fingerprints; a damaged file is set aside (kept as a backup) and the
+    /// fingerprints start afresh, which costs one rewrite of each hook's secret.
+    fn fingerprints(&self, key: FingerprintKey) -> Result<Fingerprints, CommandError> {
+        Ok(Fingerprints::load(&self.data_dir, key).map_err(gitlab_onboard::Error::from)?)
+    }
+
     /// What apply would do, per project. Writes nothing on GitLab.
     pub async fn plan(
         &self,
@@ -227,7 +235,8 @@ impl WebhookState {
             step2.session.client.url(),
         )?)?;
         let asked = request.asked(&step2.report)?;
-        let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
+        let key = fingerprint_key(keychain, step2.session.client.url())?;
+        let fingerprints = Mutex::new(self.fingerprints(key)?);
         let run = self.start(&step2.session.client)?;
         let projects = request.selection().pick(&step2.report);
         let done = groups::plan_run(
@@ -263,14 +272,21 @@ impl WebhookState {
     ) -> Result<RunReport, CommandError> {
         let url = step2.session.client.url();
         let spec = request.spec(secret::required(keychain, url)?)?;
-        let fingerprints = Mutex::new(Fingerprints::load(&self.data_dir).map_err(local)?);
-        let journal = Journal::open(&self.data_dir, url.as_str(), &spec).map_err(|e| {
+        // Shared with the CLI: one apply at a time per data directory.
+        let lock = RunLock::acquire(&self.data_dir).map_err(gitlab_onboard::Error::from)?;
+        let key = fingerprint_key(keychain, url)?;
+        let fingerprints = Mutex::new(self.fingerprints(key.clone())?);
+        let asked = request.asked(&step2.report)?;
+        let options = RunOptions {
+            group_hooks: asked.iter().map(|g| g.full_path.clone()).collect(),
+            prune_duplicates,
+        };
+        let journal = Journal::open(&lock, url.as_str(), &spec, &options, &key).map_err(|e| {
             local_state(format!(
                 "cannot open the apply journal in {}: {e}",
                 self.data_dir.display()
             ))
         })?;
-        let asked = request.asked(&step2.report)?;
         let resumed = journal.resumed();
         let run = self.start(&step2.session.client)?;
         let projects = request.selection().pick(&step2.report);
@@ -378,14 +394,23 @@ impl WebhookState {
             secret: saved.clone().unwrap_or_else(webhooks::generate_secret),
         };
         Ok(Instructions {
-            text: instructions::render(format, &manual, &spec, saved.is_some()),
+            text: instructions::render(
+                format,
+                &manual,
+                &spec,
+                saved.is_some(),
+                step2.session.client.url(),
+            ),
             projects: manual.len(),
         })
     }
 }
 
-fn local(e: webhooks::fingerprints::FingerprintError) -> CommandError {
-    local_state(e.to_string())
+/// The key for this instance's hook fingerprints (`GITLAB_ONBOARD_FINGERPRINT_KEY`, else the
+/// keychain, where one is made the first time).
+fn fingerprint_key(keychain: &Keychain, url: &GitLabUrl) -> Result<FingerprintKey, CommandError> {
+    FingerprintKey::resolve(url, || Ok(keychain.clone()))
+        .map_err(|e| gitlab_onboard::Error::from(e).into())
 }
 
 fn local_state(message: String) -> CommandError {

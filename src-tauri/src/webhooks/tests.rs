@@ -209,7 +209,11 @@ async fn apply_creates_each_hook_once_with_the_saved_secret_then_changes_nothing
         );
     }
     assert!(
-        !dir.path().join("apply-journal.jsonl").exists(),
+        !std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".jsonl")),
         "a finished apply removes its journal"
     );
 
@@ -239,6 +243,38 @@ async fn apply_creates_each_hook_once_with_the_saved_secret_then_changes_nothing
         "{:?}",
         verified.checks
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_is_refused_while_another_run_holds_the_data_directory() {
+    let sim = Simulator::start(World::demo()).await.unwrap();
+    let (_state, keychain, step2) = signed_in(&sim, tokens::API).await;
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = WebhookState::new(dir.path().to_owned());
+    secret::generate(&keychain, &url(&sim)).unwrap();
+    // What a CLI apply on the same data directory holds.
+    let cli = gitlab_onboard::files::RunLock::acquire(dir.path()).unwrap();
+    let before = writes(&sim);
+    let refused = hooks
+        .apply(&step2, &keychain, &request(EVENTS), false, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "busy");
+    assert!(
+        refused.message.contains("another webhook run")
+            && refused
+                .message
+                .contains(&format!("pid {}", std::process::id())),
+        "{}",
+        refused.message
+    );
+    assert_eq!(writes(&sim), before, "nothing written");
+    drop(cli);
+    let done = hooks
+        .apply(&step2, &keychain, &request(EVENTS), false, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.summary.create, automatic(&step2).len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,7 +334,11 @@ async fn cancel_stops_apply_and_the_next_apply_resumes_without_duplicates() {
         stopped.summary
     );
     assert!(
-        dir.path().join("apply-journal.jsonl").exists(),
+        std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".jsonl")),
         "the journal stays for the next apply"
     );
     assert!(!hooks.cancel(), "nothing runs any more");

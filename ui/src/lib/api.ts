@@ -2,11 +2,11 @@
 // sends what the admin typed and shows what comes back.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
-import { openUrl } from '@tauri-apps/plugin-opener';
 import type { AppInfo, CommandError, DetectProgress, SignedIn, TokenReport } from './types';
 import type {
   BuildProgress,
   BuildRequest,
+  ChosenFile,
   Edited,
   MappingSummary,
   RowFilter,
@@ -115,9 +115,9 @@ export function copyText(text: string): Promise<void> {
   return writeText(text);
 }
 
-/** Opens a web page in the default browser, outside the app. */
+/** Opens a page of the signed-in GitLab instance in the default browser; Rust checks the URL. */
 export function openInBrowser(url: string): Promise<void> {
-  return openUrl(url);
+  return invoke<void>('open_in_browser', { url });
 }
 
 /** Whatever a command rejected with, as `{code, message}`. */
@@ -129,18 +129,18 @@ export function toCommandError(e: unknown): CommandError {
 }
 
 /** Step 4: asks for the identity provider's export (native dialog); null when dismissed. */
-export function usersChooseIdp(): Promise<string | null> {
-  return invoke<string | null>('users_choose_idp');
+export function usersChooseIdp(): Promise<ChosenFile | null> {
+  return invoke<ChosenFile | null>('users_choose_idp');
 }
 
 /** Step 4: asks where to save the CSV (native dialog); null when dismissed. */
-export function usersChooseSave(): Promise<string | null> {
-  return invoke<string | null>('users_choose_save');
+export function usersChooseSave(): Promise<ChosenFile | null> {
+  return invoke<ChosenFile | null>('users_choose_save');
 }
 
 /** Step 4: asks for a service account's key file (native dialog); null when dismissed. */
-export function usersChooseKey(): Promise<string | null> {
-  return invoke<string | null>('users_choose_key');
+export function usersChooseKey(): Promise<ChosenFile | null> {
+  return invoke<ChosenFile | null>('users_choose_key');
 }
 
 /** Step 4: builds the mapping (kept in Rust, with the admin's earlier edits); progress streams. */
@@ -163,16 +163,12 @@ export function usersEdit(id: number, email: string | null): Promise<Edited> {
   return invoke<Edited>('users_edit', { id, email });
 }
 
-/** Step 4: writes the CSV; without `overwrite`, an existing file fails with `file_exists`. */
-export function usersSave(path: string, header: boolean, overwrite: boolean): Promise<Saved> {
-  return invoke<Saved>('users_save', { path, header, overwrite });
+/** Step 4: writes the CSV to the chosen file; without `overwrite`, an existing one fails with `file_exists`. */
+export function usersSave(file: number, header: boolean, overwrite: boolean): Promise<Saved> {
+  return invoke<Saved>('users_save', { file, header, overwrite });
 }
 
-/** Step 4: uploads the saved CSV; progress streams. */
-export function usersUpload(
-  path: string,
-  target: UploadTarget,
-  onProgress: (p: UploadProgress) => void,
-): Promise<Uploaded> {
-  return invoke<Uploaded>('users_upload', { path, target, onProgress: new Channel<UploadProgress>(onProgress) });
+/** Step 4: uploads the CSV last saved; progress streams. */
+export function usersUpload(target: UploadTarget, onProgress: (p: UploadProgress) => void): Promise<Uploaded> {
+  return invoke<Uploaded>('users_upload', { target, onProgress: new Channel<UploadProgress>(onProgress) });
 }

@@ -180,6 +180,11 @@ export type GroupHook = HookAction & {
   duplicates: number[];
   disabled: string | null;
   advice: string;
+  /** Whether the hook stands for the projects below it: correct and enabled, or written and
+   *  proved in this run. Only then are those projects left without a project hook. */
+  covering: boolean;
+  /** The test delivery sent through this hook in this run, if any. */
+  test_delivery: string | null;
 };
 
 /** The result of a plan or an apply. */
@@ -276,8 +281,15 @@ export interface BuildProgress {
 }
 
 /** The sources the admin chose; empty strings count as not given. */
+/** A file chosen in a native dialog: the handle names it to Rust; the path is only shown. */
+export interface ChosenFile {
+  handle: number;
+  path: string;
+}
+
+/** The Users screen's sources; the export is a dialog's handle, never a path. */
 export interface BuildRequest {
-  idp_path: string | null;
+  idp: number | null;
   idp_username_column: string | null;
   idp_email_column: string | null;
   email_domain: string | null;
@@ -333,7 +345,7 @@ export interface Saved {
 /** Where to upload the CSV. */
 export type UploadTarget =
   | { kind: 'signed_url'; url: string }
-  | { kind: 'service_account'; bucket: string; object: string; key_path: string; storage_url: string | null };
+  | { kind: 'service_account'; bucket: string; object: string; key: number };
 
 /** Bytes sent so far. */
 export interface UploadProgress {

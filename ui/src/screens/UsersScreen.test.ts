@@ -55,9 +55,9 @@ class FakeBackend {
       case 'users_summary':
         return null;
       case 'users_choose_idp':
-        return '/home/admin/okta.csv';
+        return { handle: 1, path: '/home/admin/okta.csv' };
       case 'users_choose_save':
-        return '/home/admin/mapping.csv';
+        return { handle: 2, path: '/home/admin/mapping.csv' };
       case 'users_build':
         this.buildChannel = args.onProgress as Channel<BuildProgress>;
         return new Promise((resolve) => (this.finishBuild = () => resolve(this.summary())));
@@ -83,9 +83,9 @@ class FakeBackend {
       }
       case 'users_save': {
         if (!args.overwrite && this.saveExists) {
-          throw { code: 'file_exists', message: `${args.path} already exists: replace it, or choose another name` };
+          throw { code: 'file_exists', message: '/home/admin/mapping.csv already exists: replace it, or choose another name' };
         }
-        return { path: args.path, rows: this.summary().written, bytes: 1234 };
+        return { path: '/home/admin/mapping.csv', rows: this.summary().written, bytes: 1234 };
       }
       case 'users_upload': {
         const channel = args.onProgress as Channel<UploadProgress>;
@@ -134,7 +134,9 @@ describe('Users screen', () => {
     const root = await built(backend);
 
     const request = backend.last('users_build').request as BuildRequest;
-    expect(request).toMatchObject({ idp_path: '/home/admin/okta.csv', email_domain: 'corp.example', include_bots: false });
+    // The export goes to Rust as the dialog's handle, never as a path.
+    expect(request).toMatchObject({ idp: 1, email_domain: 'corp.example', include_bots: false });
+    expect(JSON.stringify(request)).not.toContain('/home/admin');
     expect(byTestId(root, 'count-total').textContent).toBe('250');
     expect(byTestId(root, 'count-written').textContent).toBe('245');
     expect(byTestId(root, 'count-unresolved').textContent).toBe('5');
@@ -199,13 +201,13 @@ describe('Users screen', () => {
     expect(root.querySelector('[data-testid="saved"]')).toBeNull();
     click(byTestId(root, 'overwrite-replace'));
     await waitFor(() => expect(byTestId(root, 'saved').textContent).toContain('Saved 245 rows'));
-    expect(backend.last('users_save')).toEqual({ path: '/home/admin/mapping.csv', header: false, overwrite: true });
+    expect(backend.last('users_save')).toEqual({ file: 2, header: false, overwrite: true });
 
     type(byTestId(root, 'signed-url'), 'https://storage.googleapis.com/bucket/mapping.csv?X-Goog-Signature=ab');
     click(byTestId(root, 'upload'));
     await waitFor(() => expect(byTestId(root, 'uploaded').textContent).toContain('GCS confirmed its MD5.'));
     const upload = backend.last('users_upload');
-    expect(upload.path).toBe('/home/admin/mapping.csv');
+    expect(Object.keys(upload).sort()).toEqual(['onProgress', 'target']);
     expect(upload.target as UploadTarget).toEqual({
       kind: 'signed_url',
       url: 'https://storage.googleapis.com/bucket/mapping.csv?X-Goog-Signature=ab',

@@ -197,7 +197,7 @@ describe('Webhooks screen', () => {
           };
         case 'export_webhook_instructions':
           return { path: '/home/admin/crawler-webhooks.csv', projects: 2 };
-        case 'plugin:opener|open_url':
+        case 'open_in_browser':
         case 'plugin:clipboard-manager|write_text':
         case 'copy_webhook_secret':
           return null;
@@ -224,7 +224,7 @@ describe('Webhooks screen', () => {
     click(byTestId(root, 'copy-link-3'));
     click(byTestId(root, 'copy-secret'));
     await waitFor(() => expect(byTestId(root, 'copy-secret').textContent).toBe('Copied'));
-    const opened = calls.filter((c) => c.cmd === 'plugin:opener|open_url').map((c) => c.args.url);
+    const opened = calls.filter((c) => c.cmd === 'open_in_browser').map((c) => c.args.url);
     expect(opened).toEqual([link.href, link.href]);
     expect(calls.find((c) => c.cmd === 'plugin:clipboard-manager|write_text')?.args.text).toBe(link.href);
     expect(calls.some((c) => c.cmd === 'copy_webhook_secret')).toBe(true);
@@ -232,10 +232,14 @@ describe('Webhooks screen', () => {
     const format = byTestId<HTMLSelectElement>(root, 'export-format');
     format.value = 'csv';
     format.dispatchEvent(new Event('change'));
-    click(byTestId(root, 'export-with-secret'));
+    expect(byTestId<HTMLInputElement>(root, 'export-with-secret').checked).toBe(false);
     click(byTestId(root, 'export'));
     await waitFor(() => expect(byTestId(root, 'exported').textContent).toContain('/home/admin/crawler-webhooks.csv'));
     expect(calls.find((c) => c.cmd === 'export_webhook_instructions')?.args).toEqual({ format: 'csv', withSecret: false });
+    click(byTestId(root, 'export-with-secret'));
+    click(byTestId(root, 'export'));
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'export_webhook_instructions')).toHaveLength(2));
+    expect(calls.filter((c) => c.cmd === 'export_webhook_instructions')[1].args).toEqual({ format: 'csv', withSecret: true });
 
     click(byTestId(root, 'verify'));
     await waitFor(() => expect(byTestId(root, 'verify-summary').textContent).toContain('0 of 2'));
@@ -257,6 +261,8 @@ describe('Webhooks screen', () => {
       duplicates: [],
       disabled: null,
       advice: 'One hook covers the 2 selected projects below it',
+      covering: false,
+      test_delivery: null,
     });
     const requests: Record<string, unknown>[] = [];
     mockIPC((cmd, args) => {

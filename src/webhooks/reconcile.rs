@@ -1,0 +1,312 @@
+//! Writes whose answer may be lost. A create, update, delete or test delivery that ends
+//! without an answer (5xx, no answer in time, a broken connection: see
+//! [`ApiError::may_have_landed`]) may still have been carried out, so the hooks are read again
+//! and the write is sent again only when it did not land: never a blind retry, which would
+//! leave a project with two hooks of ours. After a timeout or a 504, GitLab may still be
+//! carrying the write out, so the re-read waits first ([`SettleWait`]). A hook that changed
+//! meanwhile (another URL, or credentials) is never written.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::HookSpec;
+use crate::client::Client;
+use crate::error::ApiError;
+use crate::model::ProjectHook;
+
+/// Writes of one kind to one hook, lost answers included, before giving up.
+const ATTEMPTS: u32 = 3;
+
+/// Where hooks live: a project or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Home {
+    /// `projects/:id/hooks`.
+    Project(u64),
+    /// `groups/:id/hooks`.
+    Group(u64),
+}
+
+impl Home {
+    fn hooks(self) -> String {
+        match self {
+            Home::Project(id) => format!("projects/{id}/hooks"),
+            Home::Group(id) => format!("groups/{id}/hooks"),
+        }
+    }
+
+    fn hook(self, hook: u64) -> String {
+        format!("{}/{hook}", self.hooks())
+    }
+}
+
+/// The hooks with our URL, as GitLab has them now.
+async fn ours_now(
+    client: &Client,
+    home: Home,
+    spec: &HookSpec,
+) -> Result<Vec<ProjectHook>, ApiError> {
+    let hooks: Vec<ProjectHook> = client.get_all(&home.hooks(), &[], |_| {}).await?;
+    Ok(hooks
+        .into_iter()
+        .filter(|h| spec.url.matches(&h.url))
+        .collect())
+}
+
+/// How long to wait for a write GitLab may still be carrying out (its answer ran out of time,
+/// or a proxy answered 504) before taking a re-read that does not show it as proof it did
+/// not land: the first wait, doubled after each re-read, until `total` has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettleWait {
+    /// The first wait.
+    pub first: Duration,
+    /// All waits together, at most.
+    pub total: Duration,
+}
+
+impl SettleWait {
+    /// 2 s, then 4, 8, 16… up to 60 s in all.
+    pub const DEFAULT: SettleWait = SettleWait {
+        first: Duration::from_secs(2),
+        total: Duration::from_secs(60),
+    };
+}
+
+/// The wait in force.
+static SETTLE: Mutex<SettleWait> = Mutex::new(SettleWait::DEFAULT);
+
+/// Sets how long every later run waits for a write GitLab may still be carrying out (see
+/// [`SettleWait`]; tests and demos shorten it). Process-wide.
+pub fn set_settle_wait(wait: SettleWait) {
+    *SETTLE.lock().unwrap_or_else(|e| e.into_inner()) = wait;
+}
+
+fn settle_wait() -> SettleWait {
+    *SETTLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Waits `d`, or stops when the run is cancelled.
+async fn pause(client: &Client, d: Duration) -> Result<(), ApiError> {
+    let cancel = client.cancellation();
+    tokio::select! {
+        _ = cancel.cancelled() => Err(ApiError::Cancelled),
+        _ = tokio::time::sleep(d) => Ok(()),
+    }
+}
+
+/// The hooks with our URL that were not there before (`before`: their IDs), lowest ID first.
+/// `lost`: why the create's answer was lost; when GitLab may still be carrying it out
+/// ([`ApiError::may_still_land`]), re-reads follow waits ([`SettleWait`]) until one shows a
+/// new hook or the waits are spent.
+async fn new_hooks(
+    client: &Client,
+    home: Home,
+    spec: &HookSpec,
+    before: &[u64],
+    lost: &ApiError,
+) -> Result<Vec<ProjectHook>, ApiError> {
+    let read = || async {
+        let mut made: Vec<ProjectHook> = ours_now(client, home, spec)
+            .await?
+            .into_iter()
+            .filter(|h| !before.contains(&h.id))
+            .collect();
+        made.sort_by_key(|h| h.id);
+        Ok::<_, ApiError>(made)
+    };
+    if !lost.may_still_land() {
+        return read().await;
+    }
+    let SettleWait { first, total } = settle_wait();
+    let mut waited = Duration::ZERO;
+    let mut wait = first.min(total);
+    loop {
+        pause(client, wait).await?;
+        waited += wait;
+        let made = read().await?;
+        if !made.is_empty() || waited >= total {
+            return Ok(made);
+        }
+        wait = (wait * 2).min(total - waited).max(Duration::from_millis(1));
+    }
+}
+
+/// A hook this tool created, as GitLab has it, and further new hooks with our URL seen after
+/// a create whose answer was lost was sent again (the lost one landed after all).
+#[derive(Debug)]
+pub(super) struct Created {
+    /// Ours.
+    pub hook: ProjectHook,
+    /// New hooks with our URL besides ours: reported as duplicates.
+    pub duplicates: Vec<u64>,
+}
+
+/// Creates our hook and returns it as GitLab has it. `before`: the IDs of the hooks with our
+/// URL read before this write. When the answer is lost, the hooks are read again (after
+/// waiting when GitLab may still be carrying the write out, see [`SettleWait`]): one new hook
+/// with our URL is the one this write made, and it is adopted and set as wanted (a PUT of the
+/// whole spec, secret included: someone else may have added it meanwhile); several are
+/// reported ([`ApiError::SeveralNewHooks`]) and none is adopted; none means the write did not
+/// land, and it is sent again. After a create sent again, the hooks are read once more and
+/// other new hooks with our URL are returned as duplicates.
+pub(super) async fn create(
+    client: &Client,
+    home: Home,
+    spec: &HookSpec,
+    before: &[u64],
+) -> Result<Created, ApiError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let lost = match client
+            .post::<_, ProjectHook>(&home.hooks(), &spec.body())
+            .await
+        {
+            Ok(hook) if attempt == 1 => {
+                return Ok(Created {
+                    hook,
+                    duplicates: Vec::new(),
+                });
+            }
+            Ok(hook) => {
+                // The hook is made: a failed read leaves the duplicates to the next run.
+                let duplicates = ours_now(client, home, spec)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|h| h.id)
+                    .filter(|id| !before.contains(id) && *id != hook.id)
+                    .collect();
+                return Ok(Created { hook, duplicates });
+            }
+            Err(e) if e.may_have_landed() => e,
+            Err(e) => return Err(e),
+        };
+        let made = new_hooks(client, home, spec, before, &lost).await?;
+        match made.as_slice() {
+            [] if attempt >= ATTEMPTS => return Err(lost),
+            [] => {}
+            [made] => {
+                let hook = update(client, home, made.id, spec, false).await?;
+                return Ok(Created {
+                    hook,
+                    duplicates: Vec::new(),
+                });
+            }
+            several => {
+                return Err(ApiError::SeveralNewHooks {
+                    path: home.hooks(),
+                    hooks: several.iter().map(|h| h.id).collect(),
+                });
+            }
+        }
+    }
+}
+
+/// Sets the spec (secret included) on hook `id` and returns it as GitLab has it.
+/// `secret_known`: the hook already has the current secret, so a re-read that shows the
+/// wanted triggers proves the update; otherwise (GitLab never shows the secret) an update
+/// whose answer was lost is sent again, which is safe: an update is idempotent. A re-read
+/// that shows the hook no longer has our URL (or now carries credentials) stops with
+/// [`ApiError::HookChanged`]: someone changed it meanwhile, and it is not ours to write.
+pub(super) async fn update(
+    client: &Client,
+    home: Home,
+    id: u64,
+    spec: &HookSpec,
+    secret_known: bool,
+) -> Result<ProjectHook, ApiError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let lost = match client
+            .put::<_, ProjectHook>(&home.hook(id), &spec.body())
+            .await
+        {
+            Ok(hook) => return Ok(hook),
+            Err(e) if e.may_have_landed() => e,
+            Err(e) => return Err(e),
+        };
+        // A hook deleted meanwhile answers 404: reported as it is, never re-created here.
+        let now: ProjectHook = client.get(&home.hook(id), &[]).await?;
+        if !spec.url.matches(&now.url) {
+            return Err(ApiError::HookChanged {
+                path: home.hooks(),
+                hook: id,
+            });
+        }
+        if secret_known && spec.differences(&now).is_empty() {
+            return Ok(now);
+        }
+        if attempt >= ATTEMPTS {
+            return Err(lost);
+        }
+    }
+}
+
+/// Deletes hook `id`. When the answer is lost, a re-read that no longer finds the hook
+/// proves the delete; one that finds it with our URL sends it again; one that finds it
+/// changed (another URL, or credentials) stops with [`ApiError::HookChanged`].
+pub(super) async fn delete(
+    client: &Client,
+    home: Home,
+    id: u64,
+    spec: &HookSpec,
+) -> Result<(), ApiError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let lost = match client.delete(&home.hook(id)).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.may_have_landed() => e,
+            Err(e) => return Err(e),
+        };
+        match client.get::<ProjectHook>(&home.hook(id), &[]).await {
+            Err(ApiError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(now) if !spec.url.matches(&now.url) => {
+                return Err(ApiError::HookChanged {
+                    path: home.hooks(),
+                    hook: id,
+                });
+            }
+            Ok(_) if attempt >= ATTEMPTS => return Err(lost),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Asks GitLab to send a test push event through hook `id`. `Ok` when the receiver answered
+/// 2xx (which also re-enables a disabled hook); 422 carries the receiver's answer. A test
+/// whose answer was lost proves nothing and changes nothing but a disabled hook's state, so
+/// it is sent again (GitLab allows 5 a minute per project or group).
+pub(super) async fn test(client: &Client, home: Home, id: u64) -> Result<(), ApiError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match client
+            .post::<_, serde::de::IgnoredAny>(
+                &format!("{}/test/push_events", home.hook(id)),
+                &serde_json::json!({}),
+            )
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.may_have_landed() && attempt < ATTEMPTS => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// GitLab's `alert_status` and `disabled_until` when it has disabled a hook.
+pub(super) fn disabled(hook: &ProjectHook) -> Option<String> {
+    let status = hook
+        .alert_status
+        .as_deref()
+        .filter(|s| *s != "executable")?;
+    let until = hook
+        .disabled_until
+        .as_deref()
+        .map(|u| format!(" until {u}"))
+        .unwrap_or_default();
+    Some(format!("{status}{until}"))
+}
