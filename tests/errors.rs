@@ -183,6 +183,44 @@ async fn server_errors_are_retried_then_reported() {
 }
 
 #[tokio::test]
+async fn a_write_answered_5xx_is_never_sent_again_by_the_client() {
+    let sim = common::demo().await;
+    let project = sim
+        .state(|w| w.projects().next().map(|p| p.id))
+        .expect("a project");
+    sim.set_knobs(Knobs {
+        fail_every: Some(1),
+        ..Knobs::default()
+    });
+    let client = common::client(&sim, tokens::API);
+    sim.clear_requests();
+    let body = serde_json::json!({ "url": "https://crawler.example.com/e" });
+    let writes = [
+        client
+            .post::<_, Value>(&format!("projects/{project}/hooks"), &body)
+            .await
+            .unwrap_err(),
+        client
+            .put::<_, Value>(&format!("projects/{project}/hooks/1"), &body)
+            .await
+            .unwrap_err(),
+        client
+            .delete(&format!("projects/{project}/hooks/1"))
+            .await
+            .unwrap_err(),
+    ];
+    for err in &writes {
+        // The answer was lost, not refused: the caller re-reads before writing again.
+        assert!(
+            matches!(err, ApiError::Server { attempts: 1, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(sim.requests().len(), 3, "one request per write, no retry");
+    assert_eq!(client.stats().retries, 0);
+}
+
+#[tokio::test]
 async fn unreachable_and_not_gitlab() {
     // A port nobody listens on.
     let free = std::net::TcpListener::bind("127.0.0.1:0")

@@ -159,3 +159,35 @@ fn link(next: impl std::fmt::Display) -> impl IntoResponse {
         "[]",
     )
 }
+
+#[tokio::test]
+async fn a_hostile_retry_after_is_an_error_at_once_not_a_wait() {
+    let app = Router::new().route(
+        "/api/v4/user",
+        get(|State(hits): State<Arc<AtomicUsize>>| async move {
+            let n = hits.fetch_add(1, Ordering::SeqCst);
+            let asked = [
+                "86400",
+                "99999999999999999999999",
+                "Fri, 31 Dec 9999 23:59:59 GMT",
+            ];
+            (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [
+                    (header::RETRY_AFTER, asked[n % asked.len()]),
+                    (header::CONTENT_TYPE, "text/plain"),
+                ],
+                "Retry later\n",
+            )
+        }),
+    );
+    let (client, hits) = serve(app).await;
+    let start = std::time::Instant::now();
+    for _ in 0..3 {
+        let err = client.get::<Value>("user", &[]).await.unwrap_err();
+        assert_eq!(err.code(), "retry_too_long", "{err}");
+        assert!(err.to_string().contains("15 minutes"), "{err}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "never retried");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -1,7 +1,10 @@
 //! The GitLab REST client: one per run, shared by every task of that run.
 //!
 //! It owns the token, the TLS and proxy settings, the timeout, one concurrency limit and the
-//! rate-limit state ([`throttle`]), retries ([`retry`]) and pagination ([`pages`]).
+//! rate-limit state ([`throttle`]), retries (`retry`) and pagination ([`pages`]). The token
+//! goes only to the instance's own scheme, host, port and path prefix (`origin`): one guard
+//! checks every request before it is sent. Answers are bounded: bodies to [`MAX_BODY`], lists
+//! to [`pages::MAX_PAGES`], waits to [`throttle::MAX_RETRY_AFTER`].
 
 mod classify;
 mod origin;
@@ -42,7 +45,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Requests in flight at once, for the whole run.
     pub concurrency: usize,
-    /// Attempts for one request on 429, 5xx or a timeout (idempotent requests only for 5xx).
+    /// Attempts for one request on 429 (any request), 5xx or a timeout (reads only: a write whose
+    /// answer was lost may have landed, so its caller re-reads before writing again).
     pub max_attempts: u32,
 }
 
@@ -97,6 +101,10 @@ impl Client {
             .user_agent(concat!("gitlab-onboard/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .https_only(!config.url.is_loopback());
+        if config.url.is_loopback() {
+            // Plain HTTP is allowed only here: the token must not cross a proxy in clear.
+            builder = builder.no_proxy();
+        }
         if let Some(path) = &config.ca_bundle {
             let shown = path.display().to_string();
             let pem = std::fs::read(path).map_err(|e| Error::CaBundle {
@@ -206,7 +214,7 @@ impl Client {
             .map(|(v, _)| v)
     }
 
-    /// `PUT <api>/<path>` with a JSON body (idempotent: retried on 429, 5xx and timeouts).
+    /// `PUT <api>/<path>` with a JSON body (retried on 429 only, like every write).
     pub async fn put<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -217,7 +225,7 @@ impl Client {
             .map(|(v, _)| v)
     }
 
-    /// `DELETE <api>/<path>` (idempotent); a 404 counts as done.
+    /// `DELETE <api>/<path>` (retried on 429 only); a 404 counts as done.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
         match self
             .send::<(), serde::de::IgnoredAny>(Method::DELETE, self.api_url(path, &[]), None)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::classify::{is_json, status_error, transport_error};
+use super::throttle::MAX_RETRY_AFTER;
 use super::{Client, MAX_BODY, Success};
 use crate::error::ApiError;
 
@@ -67,7 +68,11 @@ impl Client {
         if !inner.origin.allows(&url) {
             return Err(self.foreign(&url));
         }
-        let idempotent = method != Method::POST;
+        // Only reads are sent again by themselves. A write whose answer was lost (a 5xx, a
+        // timeout) may have landed: the caller re-reads and decides (`webhooks::reconcile`).
+        let resendable = matches!(method, Method::GET | Method::HEAD);
+        // What this request has waited for 429s in all: bounded like one Retry-After.
+        let mut throttled_for = Duration::ZERO;
         let host = inner.url.keychain_account();
         let path = self.shown_path(&url);
         let mut attempt = 0;
@@ -124,7 +129,7 @@ impl Client {
                 }
                 Err(e) => {
                     let (error, transient) = transport_error(&e, &host, inner.timeout);
-                    if transient && idempotent && attempt < inner.max_attempts {
+                    if transient && resendable && attempt < inner.max_attempts {
                         self.sleep(backoff(attempt)).await?;
                         continue;
                     }
@@ -134,11 +139,12 @@ impl Client {
             let status = answer.status.as_u16();
             if status == 429 {
                 // Pauses every request of the run (this one's retry included).
-                inner
+                let wait = inner
                     .throttle
                     .throttled(&answer.headers, epoch)
                     .map_err(|asked| ApiError::RetryTooLong { asked })?;
-                if attempt >= inner.max_attempts {
+                throttled_for = throttled_for.saturating_add(wait);
+                if attempt >= inner.max_attempts || throttled_for > MAX_RETRY_AFTER {
                     return Err(ApiError::RateLimited { attempts: attempt });
                 }
                 continue;
@@ -146,7 +152,7 @@ impl Client {
             inner.throttle.observe(&answer.headers, epoch);
             match status {
                 200..=299 => return Ok(answer),
-                500 | 502 | 503 | 504 if idempotent => {
+                500 | 502 | 503 | 504 if resendable => {
                     if attempt >= inner.max_attempts {
                         return Err(ApiError::Server {
                             status,
