@@ -7,8 +7,13 @@
 //! checked-in files differ; with `UPDATE_BINDINGS=1` it rewrites them instead. A plain
 //! `cargo test` never writes into the tree: no type carries `#[ts(export)]`.
 //!
+//! The wrappers in `ui/src/lib/api.ts` (command names and argument keys) are functions, which
+//! ts-rs does not make: [`commands`] checks them against the commands' Rust signatures.
+//!
 //! `u64` and `usize` become `number`: serde_json sends them as JSON numbers, which the window
 //! parses into `number` (IDs and counts stay far below 2^53).
+
+mod commands;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,48 +43,78 @@ fn checked_in() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings")
 }
 
+/// Calls macro `$m` with every type the window sends or receives (those they use follow).
+macro_rules! roots {
+    ($m:ident) => {
+        $m!(
+            // Every command's error.
+            CommandError,
+            // Steps 1 and 2.
+            AppInfo,
+            SignedIn,
+            DetectProgress,
+            TokenReport,
+            // Step 3 (`HookAction` and `HookCheck` are flattened into the outcomes; exported too).
+            Action,
+            Check,
+            SecretStatus,
+            GeneratedSecret,
+            HookRequest,
+            RunProgress<ProjectOutcome>,
+            RunProgress<ProjectCheck>,
+            RunReport,
+            VerifyReport,
+            ExportFormat,
+            Exported,
+            // Step 4.
+            ChosenFile,
+            BuildRequest,
+            BuildProgress,
+            Summary,
+            Filter,
+            Page,
+            Edited,
+            Saved,
+            UploadTarget,
+            UploadProgress,
+            Uploaded,
+        )
+    };
+}
+
+/// The generator's settings: `u64` and `usize` as `number`, into `dir`.
+fn config(dir: &Path) -> Config {
+    Config::new().with_large_int("number").with_out_dir(dir)
+}
+
+/// The TypeScript name of each root type, by its Rust name (the path's last segment).
+pub fn ts_names() -> BTreeMap<String, String> {
+    let cfg = config(Path::new("."));
+    let mut names = BTreeMap::new();
+    macro_rules! name {
+        ($($t:ty),* $(,)?) => {
+            $(
+                let rust = std::any::type_name::<$t>();
+                let rust = rust.split('<').next().unwrap_or(rust);
+                let rust = rust.rsplit("::").next().unwrap_or(rust);
+                names.insert(rust.to_owned(), <$t>::ident(&cfg));
+            )*
+        };
+    }
+    roots!(name);
+    names
+}
+
 /// Writes every type the window sends or receives, and the types they use, into `dir`, with an
 /// `index.ts` that re-exports them all.
 fn export(dir: &Path) -> Result<(), String> {
-    let cfg = Config::new().with_large_int("number").with_out_dir(dir);
+    let cfg = config(dir);
     macro_rules! export {
         ($($t:ty),* $(,)?) => {
             $( <$t>::export_all(&cfg).map_err(|e| format!("{}: {e}", stringify!($t)))?; )*
         };
     }
-    export!(
-        // Every command's error.
-        CommandError,
-        // Steps 1 and 2.
-        AppInfo,
-        SignedIn,
-        DetectProgress,
-        TokenReport,
-        // Step 3 (`HookAction` and `HookCheck` are flattened into the outcomes; exported too).
-        Action,
-        Check,
-        SecretStatus,
-        GeneratedSecret,
-        HookRequest,
-        RunProgress<ProjectOutcome>,
-        RunProgress<ProjectCheck>,
-        RunReport,
-        VerifyReport,
-        ExportFormat,
-        Exported,
-        // Step 4.
-        ChosenFile,
-        BuildRequest,
-        BuildProgress,
-        Summary,
-        Filter,
-        Page,
-        Edited,
-        Saved,
-        UploadTarget,
-        UploadProgress,
-        Uploaded,
-    );
+    roots!(export);
     let mut index = String::from(
         "// Generated from the Rust types by the test `bindings_are_fresh`. Do not edit.\n",
     );
@@ -177,7 +212,7 @@ fn differences_names_missing_changed_and_extra_files() {
 /// Each key serde writes for `value` is declared in `T`'s TypeScript type (a tag with its
 /// value): the check where ts-rs and serde could part ways, flattened internally tagged enums.
 fn assert_declared<T: TS + serde::Serialize + 'static>(value: &T) {
-    let decl = T::decl(&Config::new().with_large_int("number"));
+    let decl = T::decl(&config(Path::new(".")));
     let json = serde_json::to_value(value).unwrap();
     for (key, v) in json.as_object().unwrap() {
         let declared = match v {
