@@ -10,8 +10,8 @@ use std::path::Path;
 /// One command as one side sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Call {
-    /// Argument key → its TypeScript type (`None` where the side does not say: a channel, or
-    /// a value computed in the wrapper).
+    /// Argument key → its TypeScript type (`None` where api.ts does not say: a value computed
+    /// in the wrapper). A channel's is `Channel<T>`, `T` what streams over it.
     args: BTreeMap<String, Option<String>>,
     /// The answer's TypeScript type.
     answer: String,
@@ -76,6 +76,13 @@ fn ts_of(rust: &str, names: &BTreeMap<String, String>) -> Option<String> {
         .and_then(|r| r.strip_suffix('>'))
     {
         return Some(format!("{} | null", ts_of(inner, names)?));
+    }
+    if let Some((outer, args)) = rust.split_once('<') {
+        let args = split_top(args.strip_suffix('>')?, ',')
+            .into_iter()
+            .map(|a| ts_of(a, names))
+            .collect::<Option<Vec<_>>>()?;
+        return Some(format!("{}<{}>", ts_of(outer, names)?, args.join(", ")));
     }
     Some(match rust {
         "()" => "void".to_owned(),
@@ -158,15 +165,28 @@ fn rust_commands(dir: &Path, names: &BTreeMap<String, String>) -> BTreeMap<Strin
             .filter(|(_, ty)| !INJECTED.iter().any(|i| ty.trim().starts_with(i)))
             .map(|(key, ty)| {
                 let ty = ty.trim();
-                let ts = (!ty.starts_with("Channel<"))
-                    .then(|| ts_of(ty, names).unwrap_or_else(|| panic!("{name}: {ty}?")));
-                (camel(key.trim()), ts)
+                let ts = ts_of(ty, names).unwrap_or_else(|| panic!("{name}: {ty}?"));
+                (camel(key.trim()), Some(ts))
             })
             .collect();
         let answer = ts_of(&answer, names).unwrap_or_else(|| panic!("{name} answers {answer}?"));
         commands.insert(name.to_owned(), Call { args, answer });
     }
     commands
+}
+
+/// `Channel<T>` when `value` (in `function`) is a channel: `new Channel<T>(…)` or a constant
+/// made so.
+fn channel(function: &str, value: &str) -> Option<String> {
+    let value = value.trim();
+    let made = if value.starts_with("new Channel<") {
+        value
+    } else {
+        let at = function.find(&format!("const {value} = new Channel<"))?;
+        &function[at + format!("const {value} = ").len()..]
+    };
+    let made = &made["new Channel".len()..];
+    Some(format!("Channel<{}>", inside(made, '<', '>')?))
 }
 
 /// The commands `api.ts` invokes, with the wrapper's parameter types for the arguments it
@@ -201,7 +221,7 @@ fn api_calls(api: &str) -> BTreeMap<String, Call> {
                 split_top(inside(&call[open..], '{', '}').unwrap(), ',')
                     .into_iter()
                     .map(|arg| match arg.split_once(':') {
-                        Some((key, _)) => (key.trim().to_owned(), None),
+                        Some((key, value)) => (key.trim().to_owned(), channel(function, value)),
                         None => (arg.to_owned(), params.get(arg).cloned().flatten()),
                     })
                     .collect()
@@ -222,7 +242,9 @@ fn api_calls(api: &str) -> BTreeMap<String, Call> {
 #[test]
 fn api_ts_calls_every_command_with_its_arguments_and_answer() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let rust = rust_commands(&root.join("src"), &super::ts_names());
+    let mut names = super::ts_names();
+    names.insert("Channel".to_owned(), "Channel".to_owned());
+    let rust = rust_commands(&root.join("src"), &names);
     let api = api_calls(&std::fs::read_to_string(root.join("../ui/src/lib/api.ts")).unwrap());
     assert!(rust.len() >= 20, "{rust:?}");
     let mut wrong = Vec::new();
@@ -273,7 +295,7 @@ fn api_calls_reads_names_keys_types_and_answers() {
         calls["cmd_a"],
         Call {
             args: BTreeMap::from([
-                ("onProgress".to_owned(), None),
+                ("onProgress".to_owned(), Some("Channel<P>".to_owned())),
                 ("refresh".to_owned(), Some("boolean".to_owned())),
                 ("url".to_owned(), Some("string".to_owned())),
             ]),
@@ -289,4 +311,21 @@ fn api_calls_reads_names_keys_types_and_answers() {
         Some("MappingSummary | null")
     );
     assert_eq!(ts_of("Unknown", &names), None);
+    assert_eq!(
+        ts_of(
+            "Channel<RunProgress<Summary>>",
+            &BTreeMap::from([
+                ("Summary".to_owned(), "MappingSummary".to_owned()),
+                ("RunProgress".to_owned(), "RunProgress".to_owned()),
+                ("Channel".to_owned(), "Channel".to_owned()),
+            ])
+        )
+        .as_deref(),
+        Some("Channel<RunProgress<MappingSummary>>")
+    );
+    let channel_const = "x: P) {\n  const channel = new Channel<RunProgress<Q>>(f);\n  return invoke<void>('c', { onProgress: channel });\n}";
+    assert_eq!(
+        channel(channel_const, "channel").as_deref(),
+        Some("Channel<RunProgress<Q>>")
+    );
 }

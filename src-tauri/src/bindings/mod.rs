@@ -57,6 +57,8 @@ macro_rules! roots {
             // Step 3 (`HookAction` and `HookCheck` are flattened into the outcomes; exported too).
             Action,
             Check,
+            ProjectOutcome,
+            ProjectCheck,
             SecretStatus,
             GeneratedSecret,
             HookRequest,
