@@ -5,15 +5,15 @@ import type { KeychainStatus } from "./KeychainStatus";
 /**
  * What the window needs before the first screen.
  */
-export type AppInfo = { 
+export type AppInfo = {
 /**
  * The URL field's default.
  */
-default_url: string, 
+default_url: string,
 /**
  * Set in demo mode.
  */
-demo: DemoInfo | null, 
+demo: DemoInfo | null,
 /**
  * Where the token will be kept.
  */

@@ -3,15 +3,15 @@
 /**
  * Progress of [`build`].
  */
-export type BuildProgress = { 
+export type BuildProgress = {
 /**
  * `members`, `emails` or `public_emails`.
  */
-stage: string, 
+stage: string,
 /**
  * Done in this stage.
  */
-done: number, 
+done: number,
 /**
  * Total in this stage, where known.
  */

@@ -4,27 +4,27 @@
  * The sources the admin chose on the Users screen. Empty strings count as not given; an
  * unknown field (a path, say) is refused.
  */
-export type BuildRequest = { 
+export type BuildRequest = {
 /**
  * The identity provider's export: the handle [`users_choose_idp`] gave.
  */
-idp: number | null, 
+idp: number | null,
 /**
  * The export's username column; found by name when not given.
  */
-idp_username_column: string | null, 
+idp_username_column: string | null,
 /**
  * The export's email column; found by name when not given.
  */
-idp_email_column: string | null, 
+idp_email_column: string | null,
 /**
  * The domain for `username@domain` guesses.
  */
-email_domain: string | null, 
+email_domain: string | null,
 /**
  * Keep bot users.
  */
-include_bots: boolean, 
+include_bots: boolean,
 /**
  * Keep blocked users.
  */

@@ -3,11 +3,11 @@
 /**
  * A dialog's answer as the window sees it.
  */
-export type ChosenFile = { 
+export type ChosenFile = {
 /**
  * What the window sends back to name the file.
  */
-handle: number, 
+handle: number,
 /**
  * The path, only to show.
  */

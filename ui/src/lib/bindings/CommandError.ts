@@ -4,11 +4,11 @@
  * A failed command: a stable machine-readable `code` (the core's, plus the shell's own) and
  * one actionable line for the admin.
  */
-export type CommandError = { 
+export type CommandError = {
 /**
  * E.g. `"unauthorized"`, `"token_expired"`, `"keychain"`, `"not_signed_in"`.
  */
-code: string, 
+code: string,
 /**
  * What happened and what to do, in one line.
  */

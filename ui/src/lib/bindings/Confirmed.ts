@@ -3,15 +3,15 @@
 /**
  * Which of size, MD5 and CRC32C the server reported, each equal to the file's.
  */
-export type Confirmed = { 
+export type Confirmed = {
 /**
  * The stored size was reported and equals the file's.
  */
-size: boolean, 
+size: boolean,
 /**
  * The stored MD5 was reported and equals the file's.
  */
-md5: boolean, 
+md5: boolean,
 /**
  * The stored CRC32C was reported and equals the file's.
  */

@@ -4,11 +4,11 @@ import type { DemoToken } from "./DemoToken";
 /**
  * What the Token screen shows in demo mode.
  */
-export type DemoInfo = { 
+export type DemoInfo = {
 /**
  * The simulator's base URL, `http://127.0.0.1:PORT`.
  */
-url: string, 
+url: string,
 /**
  * Tokens to fill in with one click.
  */

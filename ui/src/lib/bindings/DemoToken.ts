@@ -3,15 +3,15 @@
 /**
  * A fake token of the simulator, safe to show and to send to the window.
  */
-export type DemoToken = { 
+export type DemoToken = {
 /**
  * Button label: `"api"` or `"read-only"`.
  */
-label: string, 
+label: string,
 /**
  * The scopes it carries, for the button.
  */
-scopes: string, 
+scopes: string,
 /**
  * The token itself.
  */

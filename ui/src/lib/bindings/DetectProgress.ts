@@ -3,11 +3,11 @@
 /**
  * Progress of [`detect`], for a progress line or bar.
  */
-export type DetectProgress = { 
+export type DetectProgress = {
 /**
  * `"user"`, `"projects"` or `"groups"`.
  */
-stage: string, 
+stage: string,
 /**
  * Items done in that stage so far.
  */

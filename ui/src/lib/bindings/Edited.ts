@@ -5,11 +5,11 @@ import type { MappingSummary } from "./MappingSummary";
 /**
  * An edit's result: the row as it now stands and the new summary.
  */
-export type Edited = { 
+export type Edited = {
 /**
  * The edited row.
  */
-row: MappingRow, 
+row: MappingRow,
 /**
  * The summary after the edit.
  */

@@ -3,11 +3,11 @@
 /**
  * How close the token is to expiry.
  */
-export type Expiry = { "status": "ok", 
+export type Expiry = { "status": "ok",
 /**
  * Whole days left.
  */
-days_left: number, } | { "status": "soon", 
+days_left: number, } | { "status": "soon",
 /**
  * Whole days left.
  */

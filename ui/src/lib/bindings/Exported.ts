@@ -3,11 +3,11 @@
 /**
  * Where the instructions went.
  */
-export type Exported = { 
+export type Exported = {
 /**
  * The file written.
  */
-path: string, 
+path: string,
 /**
  * Projects it lists.
  */

@@ -3,7 +3,7 @@
 /**
  * A secret the app just made and saved: the one time the window sees a secret.
  */
-export type GeneratedSecret = { 
+export type GeneratedSecret = {
 /**
  * 64 hex digits, to paste into the crawler's "Webhook secret token" field.
  */

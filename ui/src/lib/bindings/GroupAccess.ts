@@ -3,27 +3,27 @@
 /**
  * A group the token's user belongs to.
  */
-export type GroupAccess = { 
+export type GroupAccess = {
 /**
  * Numeric group ID.
  */
-id: number, 
+id: number,
 /**
  * Display name.
  */
-name: string, 
+name: string,
 /**
  * `group/subgroup`.
  */
-full_path: string, 
+full_path: string,
 /**
  * The group's page.
  */
-web_url: string, 
+web_url: string,
 /**
  * Parent group.
  */
-parent_id: number | null, 
+parent_id: number | null,
 /**
  * True when the user owns the group (needed for group webhooks).
  */

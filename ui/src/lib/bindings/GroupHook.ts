@@ -4,74 +4,74 @@ import type { PlanSupport } from "./PlanSupport";
 /**
  * One group's hook: the plan, what a run does (or did), and the trade-off in words.
  */
-export type GroupHook = { 
+export type GroupHook = {
 /**
  * Group ID.
  */
-group_id: number, 
+group_id: number,
 /**
  * `group/subgroup`.
  */
-full_path: string, 
+full_path: string,
 /**
  * The group's webhook settings page.
  */
-hooks_url: string, 
+hooks_url: string,
 /**
  * The plan of the group's top-level namespace, as GitLab names it.
  */
-plan: string | null, 
+plan: string | null,
 /**
  * Whether that plan runs group hooks.
  */
-support: PlanSupport, 
+support: PlanSupport,
 /**
  * Selected projects below the group, which the hook covers.
  */
-projects: number, 
+projects: number,
 /**
  * Our group hook's ID, when there is one.
  */
-hook_id: number | null, 
+hook_id: number | null,
 /**
  * Further group hooks with our URL.
  */
-duplicates: Array<number>, 
+duplicates: Array<number>,
 /**
  * Set when GitLab has disabled our group hook.
  */
-disabled: string | null, 
+disabled: string | null,
 /**
  * Whether the projects below may go without a project hook: the hook is correct and
  * enabled, or was written and proved in this run. Only then are project hooks of ours
  * below it removed.
  */
-covering: boolean, 
+covering: boolean,
 /**
  * The test delivery sent through the hook in this run, when one was (to re-enable it, or
  * to prove it fires where the plan cannot be read), and what it proved.
  */
-test_delivery: string | null, 
+test_delivery: string | null,
 /**
  * The trade-off, for the admin.
  */
-advice: string, } & ({ "action": "create" } | { "action": "update", 
+advice: string, } & ({ "action": "create" } | { "action": "update",
 /**
  * What differs.
  */
-reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered", 
+reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered",
 /**
  * The group with the hook.
  */
-group: string, } | { "action": "manual", 
+group: string, } | { "action": "manual",
 /**
  * E.g. "read-only token" or "role Developer".
  */
-reason: string, } | { "action": "failed", 
+reason: string, } | { "action": "failed",
 /**
  * GitLab's message.
  */
-message: string, 
+message: string,
 /**
  * Error class (see `ApiError::code`).
  */

@@ -3,7 +3,7 @@
 /**
  * Whether the wizard can create a project's webhook itself, and if not, why.
  */
-export type HookAccess = { "kind": "automatic" } | { "kind": "manual", 
+export type HookAccess = { "kind": "automatic" } | { "kind": "manual",
 /**
  * E.g. "read-only token" or "role Developer is below Maintainer".
  */

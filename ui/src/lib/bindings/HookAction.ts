@@ -3,23 +3,23 @@
 /**
  * What happens (or happened) to one project.
  */
-export type HookAction = { "action": "create" } | { "action": "update", 
+export type HookAction = { "action": "create" } | { "action": "update",
 /**
  * What differs.
  */
-reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered", 
+reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered",
 /**
  * The group with the hook.
  */
-group: string, } | { "action": "manual", 
+group: string, } | { "action": "manual",
 /**
  * E.g. "read-only token" or "role Developer".
  */
-reason: string, } | { "action": "failed", 
+reason: string, } | { "action": "failed",
 /**
  * GitLab's message.
  */
-message: string, 
+message: string,
 /**
  * Error class (see `ApiError::code`).
  */

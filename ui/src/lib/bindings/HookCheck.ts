@@ -3,15 +3,15 @@
 /**
  * A project's hook as verified.
  */
-export type HookCheck = { "status": "ok" } | { "status": "missing" } | { "status": "wrong", 
+export type HookCheck = { "status": "ok" } | { "status": "missing" } | { "status": "wrong",
 /**
  * What differs.
  */
-reasons: Array<string>, } | { "status": "unknown", 
+reasons: Array<string>, } | { "status": "unknown",
 /**
  * Why.
  */
-reason: string, } | { "status": "failed", 
+reason: string, } | { "status": "failed",
 /**
  * GitLab's message.
  */

@@ -3,23 +3,23 @@
 /**
  * The hook the admin asked for, as the screen sends it.
  */
-export type HookRequest = { 
+export type HookRequest = {
 /**
  * The crawler's event URL, as typed.
  */
-event_url: string, 
+event_url: string,
 /**
  * Only projects in these groups and their subgroups; empty: every project.
  */
-groups: Array<string>, 
+groups: Array<string>,
 /**
  * Also send tag push events.
  */
-tag_push: boolean, 
+tag_push: boolean,
 /**
  * Also send confidential issues and comments.
  */
-confidential: boolean, 
+confidential: boolean,
 /**
  * Groups (full paths, owned) to carry one hook each in place of their projects' hooks.
  */

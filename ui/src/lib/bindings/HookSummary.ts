@@ -3,35 +3,35 @@
 /**
  * Counts of a run's outcomes.
  */
-export type HookSummary = { 
+export type HookSummary = {
 /**
  * Projects in the run.
  */
-total: number, 
+total: number,
 /**
  * Create.
  */
-create: number, 
+create: number,
 /**
  * Update.
  */
-update: number, 
+update: number,
 /**
  * Unchanged.
  */
-unchanged: number, 
+unchanged: number,
 /**
  * Covered by a group hook.
  */
-covered: number, 
+covered: number,
 /**
  * Manual.
  */
-manual: number, 
+manual: number,
 /**
  * Failed.
  */
-failed: number, 
+failed: number,
 /**
  * Duplicate hooks of ours seen.
  */

@@ -3,11 +3,11 @@
 /**
  * Where tokens go, as the Token screen explains it.
  */
-export type KeychainStatus = { "kind": "system" } | { "kind": "memory", 
+export type KeychainStatus = { "kind": "system" } | { "kind": "memory",
 /**
  * Shown on the Token screen.
  */
-message: string, } | { "kind": "unavailable", 
+message: string, } | { "kind": "unavailable",
 /**
  * Shown on the Token screen.
  */

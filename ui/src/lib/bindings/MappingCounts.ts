@@ -4,23 +4,23 @@ import type { EmailSource } from "./EmailSource";
 /**
  * Counts for the summary.
  */
-export type MappingCounts = { 
+export type MappingCounts = {
 /**
  * People in scope (excluded ones aside).
  */
-total: number, 
+total: number,
 /**
  * Rows with an email, by source.
  */
-by_source: { [key in EmailSource]?: number }, 
+by_source: { [key in EmailSource]?: number },
 /**
  * Rows without an email: not written.
  */
-unresolved: number, 
+unresolved: number,
 /**
  * Rows with a problem.
  */
-flagged: number, 
+flagged: number,
 /**
  * People left out (bots, blocked).
  */

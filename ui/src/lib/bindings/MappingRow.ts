@@ -4,27 +4,27 @@ import type { EmailSource } from "./EmailSource";
 /**
  * One person in scope.
  */
-export type MappingRow = { 
+export type MappingRow = {
 /**
  * Numeric GitLab user ID.
  */
-id: number, 
+id: number,
 /**
  * Login name.
  */
-username: string, 
+username: string,
 /**
  * Display name.
  */
-name: string, 
+name: string,
 /**
  * The email, when a source gave a valid one.
  */
-email: string | null, 
+email: string | null,
 /**
  * Where it came from.
  */
-source: EmailSource | null, 
+source: EmailSource | null,
 /**
  * What needs a look (an email shared with other IDs, a source's invalid address).
  */

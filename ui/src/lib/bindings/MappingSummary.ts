@@ -4,23 +4,23 @@ import type { MappingCounts } from "./MappingCounts";
 /**
  * The validation summary above the preview.
  */
-export type MappingSummary = { 
+export type MappingSummary = {
 /**
  * Rows by source, unresolved, flagged, left out.
  */
-counts: MappingCounts, 
+counts: MappingCounts,
 /**
  * Rows the CSV will have (those with an email).
  */
-written: number, 
+written: number,
 /**
  * Bots left out.
  */
-excluded_bots: number, 
+excluded_bots: number,
 /**
  * Blocked users left out.
  */
-excluded_blocked: number, 
+excluded_blocked: number,
 /**
  * What the admin should know (skipped look-ups, conflicts in the export).
  */

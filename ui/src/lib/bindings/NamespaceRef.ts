@@ -3,15 +3,15 @@
 /**
  * The `namespace` object inside a project.
  */
-export type NamespaceRef = { 
+export type NamespaceRef = {
 /**
  * Namespace ID.
  */
-id: number, 
+id: number,
 /**
  * `group/subgroup` or a username.
  */
-full_path: string, 
+full_path: string,
 /**
  * `group` or `user`.
  */

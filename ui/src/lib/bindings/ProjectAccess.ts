@@ -6,35 +6,35 @@ import type { Role } from "./Role";
 /**
  * A project the token reaches.
  */
-export type ProjectAccess = { 
+export type ProjectAccess = {
 /**
  * Numeric project ID.
  */
-id: number, 
+id: number,
 /**
  * Display name.
  */
-name: string, 
+name: string,
 /**
  * `group/subgroup/project`.
  */
-path_with_namespace: string, 
+path_with_namespace: string,
 /**
  * The project's page.
  */
-web_url: string, 
+web_url: string,
 /**
  * Its namespace.
  */
-namespace: NamespaceRef, 
+namespace: NamespaceRef,
 /**
  * The token user's highest role (none when GitLab reports none, e.g. admin access).
  */
-role: Role | null, 
+role: Role | null,
 /**
  * Archived projects are left out of webhook set-up by default.
  */
-archived: boolean, 
+archived: boolean,
 /**
  * Whether the wizard can create its webhook.
  */

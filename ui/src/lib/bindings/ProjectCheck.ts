@@ -3,43 +3,43 @@
 /**
  * One project's verification.
  */
-export type ProjectCheck = { 
+export type ProjectCheck = {
 /**
  * Project ID.
  */
-project_id: number, 
+project_id: number,
 /**
  * `group/project`.
  */
-path: string, 
+path: string,
 /**
  * Deep link to the project's webhook settings.
  */
-hooks_url: string, 
+hooks_url: string,
 /**
  * Our hook's ID, when there is one.
  */
-hook_id: number | null, 
+hook_id: number | null,
 /**
  * Further hooks with our URL.
  */
-duplicates: Array<number>, 
+duplicates: Array<number>,
 /**
  * The result of a test delivery, when one was asked for.
  */
-test_delivery: string | null, 
+test_delivery: string | null,
 /**
  * The group whose hook of ours covers the project (then the verdict is that hook's).
  */
-covered_by: string | null, } & ({ "status": "ok" } | { "status": "missing" } | { "status": "wrong", 
+covered_by: string | null, } & ({ "status": "ok" } | { "status": "missing" } | { "status": "wrong",
 /**
  * What differs.
  */
-reasons: Array<string>, } | { "status": "unknown", 
+reasons: Array<string>, } | { "status": "unknown",
 /**
  * Why.
  */
-reason: string, } | { "status": "failed", 
+reason: string, } | { "status": "failed",
 /**
  * GitLab's message.
  */

@@ -3,23 +3,23 @@
 /**
  * Project counts for the summary.
  */
-export type ProjectCounts = { 
+export type ProjectCounts = {
 /**
  * Every project the token reaches.
  */
-total: number, 
+total: number,
 /**
  * By the user's role, keyed by the role's snake_case name (`"maintainer"`), plus `"none"`.
  */
-by_role: { [key in string]: number }, 
+by_role: { [key in string]: number },
 /**
  * Projects whose webhook the wizard can create.
  */
-automatic: number, 
+automatic: number,
 /**
  * Projects that need a person.
  */
-manual: number, 
+manual: number,
 /**
  * Archived projects (counted in `total` too).
  */

@@ -3,47 +3,47 @@
 /**
  * One project's line in a plan, an apply or a verify.
  */
-export type ProjectOutcome = { 
+export type ProjectOutcome = {
 /**
  * Project ID.
  */
-project_id: number, 
+project_id: number,
 /**
  * `group/project`.
  */
-path: string, 
+path: string,
 /**
  * Deep link to the project's webhook settings (`<web_url>/-/hooks`).
  */
-hooks_url: string, 
+hooks_url: string,
 /**
  * Our hook's ID, when there is one.
  */
-hook_id: number | null, 
+hook_id: number | null,
 /**
  * Further hooks with our URL (reported; removed only when asked).
  */
-duplicates: Array<number>, 
+duplicates: Array<number>,
 /**
  * Set when GitLab has disabled our hook (`alert_status`), with until when.
  */
-disabled: string | null, } & ({ "action": "create" } | { "action": "update", 
+disabled: string | null, } & ({ "action": "create" } | { "action": "update",
 /**
  * What differs.
  */
-reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered", 
+reasons: Array<string>, } | { "action": "unchanged" } | { "action": "covered",
 /**
  * The group with the hook.
  */
-group: string, } | { "action": "manual", 
+group: string, } | { "action": "manual",
 /**
  * E.g. "read-only token" or "role Developer".
  */
-reason: string, } | { "action": "failed", 
+reason: string, } | { "action": "failed",
 /**
  * GitLab's message.
  */
-message: string, 
+message: string,
 /**
  * Error class (see `ApiError::code`).
  */

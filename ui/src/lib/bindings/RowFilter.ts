@@ -5,15 +5,15 @@ import type { RowStatus } from "./RowStatus";
 /**
  * The preview's filter: a status, a source, and text in the ID, username, name or email.
  */
-export type RowFilter = { 
+export type RowFilter = {
 /**
  * Rows in this state.
  */
-status: RowStatus, 
+status: RowStatus,
 /**
  * Rows whose email came from this source.
  */
-source: EmailSource | null, 
+source: EmailSource | null,
 /**
  * Case-insensitive text: the whole ID, or part of the username, name or email.
  */

@@ -4,15 +4,15 @@ import type { MappingRow } from "./MappingRow";
 /**
  * Rows `start..start + rows.len()` of those matching a filter.
  */
-export type RowPage = { 
+export type RowPage = {
 /**
  * How many rows match the filter.
  */
-total: number, 
+total: number,
 /**
  * The index of the first row here among those.
  */
-start: number, 
+start: number,
 /**
  * The rows.
  */

@@ -3,15 +3,15 @@
 /**
  * Progress of a run: after each project, its result.
  */
-export type RunProgress<T> = { 
+export type RunProgress<T> = {
 /**
  * Projects finished.
  */
-done: number, 
+done: number,
 /**
  * Projects in the run.
  */
-total: number, 
+total: number,
 /**
  * The project just finished.
  */

@@ -6,23 +6,23 @@ import type { ProjectOutcome } from "./ProjectOutcome";
 /**
  * The result of a plan or an apply.
  */
-export type RunReport = { 
+export type RunReport = {
 /**
  * Group hooks read: those asked for, and offers where one could stand for many.
  */
-groups: Array<GroupHook>, 
+groups: Array<GroupHook>,
 /**
  * Per project, in the report's order.
  */
-outcomes: Array<ProjectOutcome>, 
+outcomes: Array<ProjectOutcome>,
 /**
  * Counts by outcome.
  */
-summary: HookSummary, 
+summary: HookSummary,
 /**
  * Cancel stopped the run: Apply again continues where it stopped.
  */
-cancelled: boolean, 
+cancelled: boolean,
 /**
  * Projects an interrupted apply had finished, taken from its journal without a request.
  */

@@ -3,15 +3,15 @@
 /**
  * What Save wrote.
  */
-export type Saved = { 
+export type Saved = {
 /**
  * The file.
  */
-path: string, 
+path: string,
 /**
  * Rows written (people with an email).
  */
-rows: number, 
+rows: number,
 /**
  * Its size in bytes.
  */

@@ -3,7 +3,7 @@
 /**
  * Whether a webhook secret is saved for the signed-in instance (never the secret itself).
  */
-export type SecretStatus = { 
+export type SecretStatus = {
 /**
  * True when the keychain holds one.
  */

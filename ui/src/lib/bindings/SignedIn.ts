@@ -4,15 +4,15 @@ import type { TokenStore } from "./TokenStore";
 /**
  * Step 1's result for the window. The token itself never goes back.
  */
-export type SignedIn = { 
+export type SignedIn = {
 /**
  * The instance, normalised (`https://host[/prefix]`).
  */
-gitlab_url: string, 
+gitlab_url: string,
 /**
  * The token's name, when GitLab says.
  */
-token_name: string | null, 
+token_name: string | null,
 /**
  * Where the token was kept.
  */

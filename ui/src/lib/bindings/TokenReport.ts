@@ -10,59 +10,59 @@ import type { UserSummary } from "./UserSummary";
 /**
  * Everything step 2 learns; later steps reuse it instead of asking GitLab again.
  */
-export type TokenReport = { 
+export type TokenReport = {
 /**
  * The instance, as `https://host[/prefix]`.
  */
-gitlab_url: string, 
+gitlab_url: string,
 /**
  * GitLab's version, when it says.
  */
-gitlab_version: string | null, 
+gitlab_version: string | null,
 /**
  * The token's name, when GitLab says.
  */
-token_name: string | null, 
+token_name: string | null,
 /**
  * The owner.
  */
-user: UserSummary, 
+user: UserSummary,
 /**
  * Granted scopes, sorted.
  */
-scopes: Array<string>, 
+scopes: Array<string>,
 /**
  * Whether GitLab reported the scopes or they were inferred.
  */
-scopes_source: ScopesSource, 
+scopes_source: ScopesSource,
 /**
  * What the wizard can do.
  */
-mode: Mode, 
+mode: Mode,
 /**
  * Scopes to add for the crawler to work (empty unless `Insufficient`).
  */
-missing_scopes: Array<string>, 
+missing_scopes: Array<string>,
 /**
  * Expiry date (`YYYY-MM-DD`).
  */
-expires_at: string | null, 
+expires_at: string | null,
 /**
  * Expiry status relative to today.
  */
-expiry: Expiry, 
+expiry: Expiry,
 /**
  * Things the admin should read: expiry, bot user, inferred scopes.
  */
-warnings: Array<string>, 
+warnings: Array<string>,
 /**
  * Projects the token reaches, by ID.
  */
-projects: Array<ProjectAccess>, 
+projects: Array<ProjectAccess>,
 /**
  * Groups the user belongs to, by full path.
  */
-groups: Array<GroupAccess>, 
+groups: Array<GroupAccess>,
 /**
  * Summary counts.
  */

@@ -3,11 +3,11 @@
 /**
  * Bytes of the file sent so far, of `total`.
  */
-export type UploadProgress = { 
+export type UploadProgress = {
 /**
  * Sent so far.
  */
-sent: number, 
+sent: number,
 /**
  * The file's size.
  */

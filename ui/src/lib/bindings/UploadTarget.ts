@@ -5,19 +5,19 @@
  * the key file is a dialog's handle, and the storage endpoint is Google's or the one the admin
  * configured before the app started ([`UploadPolicy`]). An unknown field is refused.
  */
-export type UploadTarget = { "kind": "signed_url", 
+export type UploadTarget = { "kind": "signed_url",
 /**
  * The whole URL, signature included.
  */
-url: string, } | { "kind": "service_account", 
+url: string, } | { "kind": "service_account",
 /**
  * The bucket.
  */
-bucket: string, 
+bucket: string,
 /**
  * The object's name.
  */
-object: string, 
+object: string,
 /**
  * The key file: the handle [`users_choose_key`] gave.
  */

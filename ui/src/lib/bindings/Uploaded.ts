@@ -4,23 +4,23 @@ import type { Confirmed } from "./Confirmed";
 /**
  * A finished upload.
  */
-export type Uploaded = { 
+export type Uploaded = {
 /**
  * What was written ([`Destination::target`]).
  */
-target: string, 
+target: string,
 /**
  * Bytes uploaded (the file's size).
  */
-bytes: number, 
+bytes: number,
 /**
  * The file's MD5, base64 (GCS's `md5Hash`).
  */
-md5: string, 
+md5: string,
 /**
  * The file's CRC32C, base64 (GCS's `crc32c`).
  */
-crc32c: string, 
+crc32c: string,
 /**
  * Which of them GCS reported back, each equal to the file's.
  */

@@ -3,23 +3,23 @@
 /**
  * The token owner.
  */
-export type UserSummary = { 
+export type UserSummary = {
 /**
  * Numeric user ID.
  */
-id: number, 
+id: number,
 /**
  * Login name.
  */
-username: string, 
+username: string,
 /**
  * Display name.
  */
-name: string, 
+name: string,
 /**
  * Instance administrator (self-managed only).
  */
-is_admin: boolean, 
+is_admin: boolean,
 /**
  * A project or group access token's bot user.
  */

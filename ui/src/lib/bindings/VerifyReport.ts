@@ -5,27 +5,27 @@ import type { ProjectCheck } from "./ProjectCheck";
 /**
  * The result of a verify.
  */
-export type VerifyReport = { 
+export type VerifyReport = {
 /**
  * Group hooks read (`unchanged`: correct).
  */
-groups: Array<GroupHook>, 
+groups: Array<GroupHook>,
 /**
  * Group hooks asked for or in place that are not correct.
  */
-groups_not_ok: number, 
+groups_not_ok: number,
 /**
  * Per project, in the report's order (`covered_by`: judged by a group hook).
  */
-checks: Array<ProjectCheck>, 
+checks: Array<ProjectCheck>,
 /**
  * Projects whose hook is correct.
  */
-ok: number, 
+ok: number,
 /**
  * Cancel stopped the run before every project was checked.
  */
-cancelled: boolean, 
+cancelled: boolean,
 /**
  * Whether test deliveries were sent (only with the `api` scope).
  */
