@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A GitLab role (access level). Ordered: `Guest < Reporter < … < Owner`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 5: minimal access.
@@ -132,6 +133,7 @@ pub struct Version {
 
 /// The `namespace` object inside a project.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NamespaceRef {
     /// Namespace ID.
     pub id: u64,

@@ -12,6 +12,7 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// What the wizard can do with this token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// `api`: webhooks are created for the admin.
@@ -24,6 +25,7 @@ pub enum Mode {
 
 /// Where the scope list came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ScopesSource {
     /// GitLab said so (`/personal_access_tokens/self` or `/oauth/token/info`).
@@ -34,6 +36,7 @@ pub enum ScopesSource {
 
 /// The token owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserSummary {
     /// Numeric user ID.
     pub id: u64,
@@ -49,6 +52,7 @@ pub struct UserSummary {
 
 /// How close the token is to expiry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Expiry {
     /// Expires in more than [`EXPIRY_WARNING_DAYS`] days.
@@ -67,6 +71,7 @@ pub enum Expiry {
 
 /// Whether the wizard can create a project's webhook itself, and if not, why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HookAccess {
     /// The token has `api` and the user is Maintainer or above.
@@ -80,6 +85,7 @@ pub enum HookAccess {
 
 /// A project the token reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectAccess {
     /// Numeric project ID.
     pub id: u64,
@@ -101,6 +107,7 @@ pub struct ProjectAccess {
 
 /// A group the token's user belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupAccess {
     /// Numeric group ID.
     pub id: u64,
@@ -118,6 +125,7 @@ pub struct GroupAccess {
 
 /// Project counts for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectCounts {
     /// Every project the token reaches.
     pub total: usize,
@@ -133,6 +141,7 @@ pub struct ProjectCounts {
 
 /// Everything step 2 learns; later steps reuse it instead of asking GitLab again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenReport {
     /// The instance, as `https://host[/prefix]`.
     pub gitlab_url: String,
@@ -150,7 +159,8 @@ pub struct TokenReport {
     pub mode: Mode,
     /// Scopes to add for the crawler to work (empty unless `Insufficient`).
     pub missing_scopes: Vec<String>,
-    /// Expiry date.
+    /// Expiry date (`YYYY-MM-DD`).
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires_at: Option<NaiveDate>,
     /// Expiry status relative to today.
     pub expiry: Expiry,
@@ -166,6 +176,7 @@ pub struct TokenReport {
 
 /// Progress of [`detect`], for a progress line or bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DetectProgress {
     /// `"user"`, `"projects"` or `"groups"`.
     pub stage: String,

@@ -19,6 +19,7 @@ pub struct Demo {
 
 /// A fake token of the simulator, safe to show and to send to the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DemoToken {
     /// Button label: `"api"` or `"read-only"`.
     pub label: &'static str,
@@ -30,6 +31,7 @@ pub struct DemoToken {
 
 /// What the Token screen shows in demo mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DemoInfo {
     /// The simulator's base URL, `http://127.0.0.1:PORT`.
     pub url: String,

@@ -6,6 +6,7 @@ use serde::Serialize;
 /// A failed command: a stable machine-readable `code` (the core's, plus the shell's own) and
 /// one actionable line for the admin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
     /// E.g. `"unauthorized"`, `"token_expired"`, `"keychain"`, `"not_signed_in"`.
     pub code: &'static str,

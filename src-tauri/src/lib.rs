@@ -4,6 +4,8 @@
 //! Commands live in `commands` (step 3's in `webhooks`, step 4's in `users`), the state they
 //! share in [`state`], the wire error in [`error`], demo mode in [`demo`].
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 pub mod demo;
 mod dialog;

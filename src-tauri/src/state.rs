@@ -14,6 +14,7 @@ use crate::error::CommandError;
 
 /// Where tokens go, as the Token screen explains it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KeychainStatus {
     /// The OS keychain.
@@ -95,6 +96,7 @@ fn usable_system_keychain() -> Result<Keychain, String> {
 
 /// What the window needs before the first screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     /// The URL field's default.
     pub default_url: &'static str,
@@ -106,13 +108,25 @@ pub struct AppInfo {
 
 /// Step 1's result for the window. The token itself never goes back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignedIn {
     /// The instance, normalised (`https://host[/prefix]`).
     pub gitlab_url: String,
     /// The token's name, when GitLab says.
     pub token_name: Option<String>,
-    /// `"system"` or `"memory"`.
-    pub keychain: &'static str,
+    /// Where the token was kept.
+    pub keychain: TokenStore,
+}
+
+/// Where an accepted token was kept (sent as `"system"` or `"memory"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStore {
+    /// The OS keychain: it outlives the app.
+    System,
+    /// Process memory (demo mode without a Secret Service): gone when the app quits.
+    Memory,
 }
 
 /// The session and what was learned with it. `generation` counts sign-ins, so a detection
@@ -162,9 +176,9 @@ impl AppState {
                 _ => None,
             },
             keychain: if keychain.is_persistent() {
-                "system"
+                TokenStore::System
             } else {
-                "memory"
+                TokenStore::Memory
             },
         };
         let mut wizard = self.wizard.lock().await;
@@ -284,7 +298,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(signed_in.gitlab_url, sim.url());
-        assert_eq!(signed_in.keychain, "memory");
+        assert_eq!(signed_in.keychain, TokenStore::Memory);
         assert_eq!(stored(&keychain, &sim.url()).as_deref(), Some(tokens::API));
 
         let (first, stages) = detect(&state, false).await;

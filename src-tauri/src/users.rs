@@ -18,7 +18,7 @@ use tauri::{Runtime, State, WebviewWindow};
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
 use crate::state::AppState;
-use chosen::{Chosen, ChosenFile, Purpose};
+pub(crate) use chosen::{Chosen, ChosenFile, Purpose};
 use store::Built;
 pub use store::{Filter, Page, Summary};
 
@@ -65,6 +65,7 @@ impl UsersState {
 /// The sources the admin chose on the Users screen. Empty strings count as not given; an
 /// unknown field (a path, say) is refused.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default, deny_unknown_fields)]
 pub struct BuildRequest {
     /// The identity provider's export: the handle [`users_choose_idp`] gave.
@@ -142,6 +143,7 @@ fn no_mapping() -> CommandError {
 
 /// An edit's result: the row as it now stands and the new summary.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Edited {
     /// The edited row.
     pub row: Row,
@@ -151,6 +153,7 @@ pub struct Edited {
 
 /// What Save wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Saved {
     /// The file.
     pub path: String,

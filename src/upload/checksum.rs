@@ -105,6 +105,7 @@ fn md5_of_etag(etag: &str) -> Option<String> {
 
 /// Which of size, MD5 and CRC32C the server reported, each equal to the file's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Confirmed {
     /// The stored size was reported and equals the file's.
     pub size: bool,

@@ -64,6 +64,7 @@ impl Destination {
 
 /// A finished upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Uploaded {
     /// What was written ([`Destination::target`]).
     pub target: String,

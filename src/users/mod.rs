@@ -25,6 +25,7 @@ pub const PUBLIC_LOOKUPS: usize = 1_000;
 
 /// Where a row's email came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EmailSource {
     /// GitLab shows it: an administrator's token, or a group Owner seeing enterprise users.
@@ -64,6 +65,8 @@ pub fn parse_domain(input: &str) -> Result<String, Error> {
 
 /// One person in scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "MappingRow"))]
 pub struct Row {
     /// Numeric GitLab user ID.
     pub id: u64,
@@ -113,6 +116,7 @@ pub struct Options {
 
 /// Progress of [`build`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BuildProgress {
     /// `members`, `emails` or `public_emails`.
     pub stage: &'static str,
@@ -124,6 +128,8 @@ pub struct BuildProgress {
 
 /// Counts for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "MappingCounts"))]
 pub struct Counts {
     /// People in scope (excluded ones aside).
     pub total: usize,

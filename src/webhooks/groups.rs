@@ -29,6 +29,7 @@ use crate::scopes::{GroupAccess, Mode, ProjectAccess, TokenReport};
 
 /// Whether a group's plan runs group webhooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanSupport {
     /// Premium, Ultimate (or a trial of them): group hooks fire.
@@ -65,6 +66,7 @@ impl PlanSupport {
 
 /// One group's hook: the plan, what a run does (or did), and the trade-off in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupHook {
     /// Group ID.
     pub group_id: u64,

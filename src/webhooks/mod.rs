@@ -179,6 +179,8 @@ pub fn generate_secret() -> Secret {
 
 /// What happens (or happened) to one project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HookAction"))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// No hook of ours: one will be (or was) created.
@@ -211,6 +213,7 @@ pub enum Action {
 
 /// One project's line in a plan, an apply or a verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectOutcome {
     /// Project ID.
     pub project_id: u64,
@@ -231,6 +234,8 @@ pub struct ProjectOutcome {
 
 /// Counts of a run's outcomes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HookSummary"))]
 pub struct Summary {
     /// Projects in the run.
     pub total: usize,

@@ -21,6 +21,7 @@ pub(super) fn lock(fingerprints: &Mutex<Fingerprints>) -> MutexGuard<'_, Fingerp
 
 /// Progress of a run: after each project, its result.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunProgress<T> {
     /// Projects finished.
     pub done: usize,
@@ -273,6 +274,8 @@ async fn remove_hooks(
 
 /// A project's hook as verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HookCheck"))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Check {
     /// Present, with the wanted triggers, TLS on, enabled.
@@ -298,6 +301,7 @@ pub enum Check {
 
 /// One project's verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectCheck {
     /// Project ID.
     pub project_id: u64,

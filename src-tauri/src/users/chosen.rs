@@ -33,6 +33,7 @@ impl Purpose {
 
 /// A dialog's answer as the window sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChosenFile {
     /// What the window sends back to name the file.
     pub handle: u64,

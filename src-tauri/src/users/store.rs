@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 /// Which rows the preview shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "RowStatus"))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every row.
@@ -30,6 +32,8 @@ pub enum Status {
 
 /// The preview's filter: a status, a source, and text in the ID, username, name or email.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "RowFilter"))]
 #[serde(default)]
 pub struct Filter {
     /// Rows in this state.
@@ -62,6 +66,8 @@ impl Filter {
 
 /// Rows `start..start + rows.len()` of those matching a filter.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "RowPage"))]
 pub struct Page {
     /// How many rows match the filter.
     pub total: usize,
@@ -73,6 +79,8 @@ pub struct Page {
 
 /// The validation summary above the preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "MappingSummary"))]
 pub struct Summary {
     /// Rows by source, unresolved, flagged, left out.
     pub counts: Counts,

@@ -26,6 +26,7 @@ const KEY_DIALOG: Dialog = Dialog {
 /// the key file is a dialog's handle, and the storage endpoint is Google's or the one the admin
 /// configured before the app started ([`UploadPolicy`]). An unknown field is refused.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum UploadTarget {
     /// A signed URL from the crawler vendor.
@@ -81,6 +82,7 @@ impl UploadTarget {
 
 /// Bytes of the file sent so far, of `total`.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UploadProgress {
     /// Sent so far.
     pub sent: u64,

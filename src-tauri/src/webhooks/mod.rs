@@ -13,8 +13,8 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 pub use runs::WebhookState;
-use runs::{HookRequest, RunReport, Step2, VerifyReport};
-use secret::{GeneratedSecret, SecretStatus};
+pub(crate) use runs::{HookRequest, RunReport, Step2, VerifyReport};
+pub(crate) use secret::{GeneratedSecret, SecretStatus};
 
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
@@ -135,6 +135,7 @@ pub fn cancel_webhooks(hooks: State<'_, WebhookState>) -> bool {
 
 /// A format the manual instructions can be exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// A Markdown checklist.
@@ -164,6 +165,7 @@ impl ExportFormat {
 
 /// Where the instructions went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Exported {
     /// The file written.
     pub path: String,

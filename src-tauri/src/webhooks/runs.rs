@@ -44,6 +44,7 @@ impl From<(Session, TokenReport, u64)> for Step2 {
 
 /// The hook the admin asked for, as the screen sends it.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HookRequest {
     /// The crawler's event URL, as typed.
     pub event_url: String,
@@ -93,6 +94,7 @@ impl HookRequest {
 
 /// The result of a plan or an apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RunReport {
     /// Group hooks read: those asked for, and offers where one could stand for many.
     pub groups: Vec<GroupHook>,
@@ -108,6 +110,7 @@ pub struct RunReport {
 
 /// The result of a verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct VerifyReport {
     /// Group hooks read (`unchanged`: correct).
     pub groups: Vec<GroupHook>,

@@ -11,6 +11,7 @@ use crate::error::CommandError;
 
 /// Whether a webhook secret is saved for the signed-in instance (never the secret itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SecretStatus {
     /// True when the keychain holds one.
     pub saved: bool,
@@ -18,6 +19,7 @@ pub struct SecretStatus {
 
 /// A secret the app just made and saved: the one time the window sees a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct GeneratedSecret {
     /// 64 hex digits, to paste into the crawler's "Webhook secret token" field.
     pub secret: String,
