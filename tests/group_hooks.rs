@@ -344,6 +344,11 @@ async fn where_the_plan_is_unknown_project_hooks_go_only_after_a_test_delivery_s
     let again = json(&run(&sim, &data, "apply", &["--group-hook", "acme"]).await);
     assert_eq!(again["groups"][0]["action"], "unchanged", "{again}");
     assert!(project_hooks_below_acme(&sim).is_empty());
+    // Verify knows the apply proved it: the group hook stands for its projects.
+    let verified = run(&sim, &data, "verify", &["--group-hook", "acme"]).await;
+    let verified: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(verified["groups"][0]["covering"], true, "{verified}");
+    assert_eq!(verified["groups"][0]["action"], "unchanged", "{verified}");
 }
 
 #[tokio::test]
@@ -576,6 +581,7 @@ async fn where_the_plan_is_unknown_verify_does_not_take_an_unproved_group_hook_f
         &selected,
         &asked,
         &spec(),
+        &Fingerprints::in_memory(),
         &|_| {},
     )
     .await;

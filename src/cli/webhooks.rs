@@ -307,19 +307,26 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         }
         Verb::Verify => {
             let asked = groups::asked(&report, &args.group_hooks)?;
-            let verified = groups::verify_run(client, &report, &projects, &asked, &spec, &|p| {
-                show(
-                    p.done,
-                    p.total,
-                    &p.item.path,
-                    if p.item.check == Check::Ok {
-                        "ok"
-                    } else {
-                        "not ok"
-                    },
-                );
-            })
-            .await;
+            // Which group hooks an apply proved: verify needs no keychain, so without the key
+            // none counts as proved (and a self-managed group hook is reported as not proved).
+            let proved = key()
+                .ok()
+                .and_then(|key| load_fingerprints(&dir, &key).ok())
+                .unwrap_or_else(Fingerprints::in_memory);
+            let verified =
+                groups::verify_run(client, &report, &projects, &asked, &spec, &proved, &|p| {
+                    show(
+                        p.done,
+                        p.total,
+                        &p.item.path,
+                        if p.item.check == Check::Ok {
+                            "ok"
+                        } else {
+                            "not ok"
+                        },
+                    );
+                })
+                .await;
             let groups_bad = verified.groups_not_ok(&asked);
             let GroupedCheck {
                 groups: group_hooks,

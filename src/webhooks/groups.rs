@@ -182,19 +182,24 @@ pub async fn plan(
 
 /// Re-reads each group's plan and hooks: `Unchanged` is a correct hook, `Create` a missing
 /// one, `Update` a wrong one (GitLab never returns the secret, so it is not checked). Where
-/// the plan cannot be read, a correct hook is `Manual` ([`NOT_PROVED`]) and covers nothing:
-/// only a test delivery shows GitLab runs it, as [`apply`] requires before it covers. Writes
-/// nothing.
+/// the plan cannot be read, a correct hook is `Manual` ([`NOT_PROVED`]) and covers nothing
+/// unless `proved` holds its fingerprint: [`apply`] records one for such a hook only after a
+/// test delivery through it succeeded. Writes nothing.
 pub async fn verify(
     client: &Client,
     report: &TokenReport,
     groups: &[&GroupAccess],
     selected: &[&ProjectAccess],
     spec: &HookSpec,
+    proved: &Fingerprints,
 ) -> Vec<GroupHook> {
+    let instance = client.url().to_string();
     let mut hooks = inspect_all(client, report, groups, selected, spec, &|_, _| true).await;
     for h in &mut hooks {
-        if h.covering && h.support == PlanSupport::Unknown {
+        let was_proved = h
+            .hook_id
+            .is_some_and(|id| proved.matches(&instance, h.group_id, id, &spec.secret));
+        if h.covering && h.support == PlanSupport::Unknown && !was_proved {
             h.covering = false;
             h.action = Action::Manual {
                 reason: NOT_PROVED.into(),
@@ -597,13 +602,16 @@ async fn finish(
 
 /// Projects and groups, verified: each group hook asked for or in place, and each project —
 /// one below a group hook of ours by that hook (and wrong if a project hook of ours would
-/// deliver its events a second time). Writes nothing.
+/// deliver its events a second time). `proved` holds the fingerprints of group hooks an apply
+/// proved (see [`verify`]). Writes nothing.
+#[allow(clippy::too_many_arguments)]
 pub async fn verify_run(
     client: &Client,
     report: &TokenReport,
     projects: &[&ProjectAccess],
     asked: &[&GroupAccess],
     spec: &HookSpec,
+    proved: &Fingerprints,
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) -> GroupedCheck {
     let groups = verify(
@@ -612,6 +620,7 @@ pub async fn verify_run(
         &inspected(report, projects, asked),
         projects,
         spec,
+        proved,
     )
     .await;
     let split = Split::new(projects, groups.iter().filter(|h| h.covering).collect());

@@ -705,6 +705,7 @@ mod send_check {
             projects,
             &[],
             spec,
+            f,
             &|_| {},
         ));
     }

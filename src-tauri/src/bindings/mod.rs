@@ -122,7 +122,10 @@ fn export(dir: &Path) -> Result<(), String> {
     );
     for (name, text) in read(dir)? {
         // ts-rs leaves a space at the end of some lines, which editors strip on save.
-        let trimmed: String = text.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+        let trimmed: String = text
+            .lines()
+            .map(|l| format!("{}\n", l.trim_end()))
+            .collect();
         std::fs::write(dir.join(&name), trimmed).map_err(|e| format!("{name}: {e}"))?;
         let module = name.trim_end_matches(".ts");
         index.push_str(&format!("export type * from './{module}';\n"));

@@ -342,12 +342,17 @@ impl WebhookState {
         let test_deliveries = test_delivery && step2.report.mode == Mode::Automatic;
         let run = self.start(&step2.session.client)?;
         let projects = request.selection().pick(&step2.report);
+        // Which group hooks an apply proved (without the key, none counts as proved).
+        let proved = fingerprint_key(keychain, step2.session.client.url())
+            .and_then(|key| self.fingerprints(key))
+            .unwrap_or_else(|_| Fingerprints::in_memory());
         let verified = groups::verify_run(
             &run.client,
             &step2.report,
             &projects,
             &asked,
             &spec,
+            &proved,
             &progress,
         )
         .await;
