@@ -59,6 +59,26 @@ async fn failures_are_one_line_without_the_token() {
 }
 
 #[tokio::test]
+async fn an_oauth_lifetime_past_any_date_is_one_line_not_a_panic() {
+    let sim = common::demo().await;
+    let (out, json) = token_json(&sim, tokens::OAUTH).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        json.unwrap()["expires_at"].is_string(),
+        "a real lifetime gives a date"
+    );
+    sim.set_knobs(gitlab_sim::Knobs {
+        oauth_expires_in: Some(i64::MAX),
+        ..gitlab_sim::Knobs::default()
+    });
+    let (out, _) = token_json(&sim, tokens::OAUTH).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "not a panic (101): {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("past any date"), "{err}");
+}
+
+#[tokio::test]
 async fn bad_input_is_refused_before_any_request() {
     let sim = common::demo().await;
     let before = sim.requests().len();

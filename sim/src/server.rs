@@ -60,6 +60,9 @@ pub struct Knobs {
     /// (`fail_every` on a write: instead of it; `lose_write_answers_every`: after it was carried
     /// out; `delay_write_commits_every`: before it is), before the 5xx is sent.
     pub meanwhile: Option<Meanwhile>,
+    /// `GET /oauth/token/info` answers this `expires_in` (and `expires_in_seconds`) instead of
+    /// the token's real lifetime: a broken or hostile instance's value.
+    pub oauth_expires_in: Option<i64>,
 }
 
 /// A change to the world made "meanwhile" by someone else ([`Knobs::meanwhile`]).

@@ -32,6 +32,7 @@ pub(super) async fn self_info(ctx: Ctx) -> ApiResult {
 /// `GET /oauth/token/info` (outside `/api/v4`): Doorkeeper's answer for OAuth tokens, 401
 /// `invalid_token` for anything else.
 pub(super) async fn oauth_info(ctx: Ctx) -> ApiResult {
+    let forced = ctx.knobs().oauth_expires_in;
     let world = ctx.world();
     let invalid = || ApiError::invalid_token("The access token is invalid");
     let secret = ctx.token().ok_or_else(invalid)?;
@@ -40,7 +41,7 @@ pub(super) async fn oauth_info(ctx: Ctx) -> ApiResult {
         .filter(|t| t.kind == TokenKind::OAuth && !t.revoked)
         .ok_or_else(invalid)?;
     let age = (Utc::now() - token.created_at).num_seconds();
-    let expires_in = (OAUTH_LIFETIME_SECS - age % OAUTH_LIFETIME_SECS).max(1);
+    let expires_in = forced.unwrap_or((OAUTH_LIFETIME_SECS - age % OAUTH_LIFETIME_SECS).max(1));
     Ok(json(
         StatusCode::OK,
         json!({
