@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::scopes::{self, Expiry, HookAccess, Mode, ProjectAccess};
 use crate::token::Session;
-use crate::webhooks::groups::{self, DELIVERED_TWICE};
+use crate::webhooks::groups::{self, DELIVERED_TWICE, GroupHook};
 use crate::webhooks::{Action, Check, HookSpec, ProjectCheck, RunProgress, Selection};
 
 /// What [`status`] checks: which projects, and the hook each should have.
@@ -137,7 +137,17 @@ pub async fn status(
         ..HookStatus::default()
     };
     for (p, c) in projects.iter().zip(&verified.projects) {
-        sort(&mut webhooks, p, c);
+        // A project below a group hook of ours that does not cover it (disabled, or changed)
+        // has no project hook by design: it is that group hook's problem, not a missing hook
+        // (a project hook would deliver each event twice once the group hook works again).
+        let group = verified
+            .groups
+            .iter()
+            .find(|g| g.in_place() && !g.covering && g.covers(p));
+        match (group, &c.check) {
+            (Some(g), Check::Missing) => sort(&mut webhooks, p, &by_group(c, g)),
+            _ => sort(&mut webhooks, p, c),
+        }
     }
     for g in verified
         .groups
@@ -178,6 +188,28 @@ pub async fn status(
         webhooks,
         requests: client.stats().requests,
     })
+}
+
+/// The check of a project with no project hook of ours, below `g`'s group hook of ours,
+/// judged by that hook (disabled, or not as wanted).
+fn by_group(c: &ProjectCheck, g: &GroupHook) -> ProjectCheck {
+    let mut reasons = match &g.action {
+        Action::Update { reasons } => reasons.clone(),
+        _ => Vec::new(),
+    };
+    if let Some(state) = &g.disabled {
+        let off = crate::webhooks::disabled_reason(state);
+        if !reasons.contains(&off) {
+            reasons.push(off);
+        }
+    }
+    ProjectCheck {
+        check: Check::Wrong { reasons },
+        hook_id: g.hook_id,
+        covered_by: Some(g.full_path.clone()),
+        disabled: g.disabled.clone(),
+        ..c.clone()
+    }
 }
 
 /// Puts one project's check into the lists it belongs to.
@@ -233,6 +265,9 @@ fn sort(w: &mut HookStatus, p: &ProjectAccess, c: &ProjectCheck) {
         if let HookAccess::Manual { reason } = &p.hooks {
             reasons.push(format!("a person must fix it: {reason}"));
         }
+    }
+    if let (false, Some(group)) = (reasons.is_empty(), &c.covered_by) {
+        reasons.insert(0, format!("judged by the group hook of {group}"));
     }
     if reasons.is_empty() {
         w.ok += 1;

@@ -286,3 +286,45 @@ async fn hooks_are_read_only_where_the_token_may_list_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_disabled_group_hook_is_its_projects_problem_not_a_missing_hook() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(
+        &sim,
+        &data,
+        &["webhooks", "apply", "--group-hook", "acme"],
+        tokens::API,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    let covered = json["webhooks"]["ok"].as_u64().unwrap();
+    assert!(covered > 5, "{json:#}");
+
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        let ours: Vec<u64> = w
+            .hooks_of_group(acme)
+            .iter()
+            .filter(|h| h.url == EVENTS)
+            .map(|h| h.id)
+            .collect();
+        assert_eq!(ours.len(), 1);
+        w.hook_mut(ours[0]).unwrap().alert_status = AlertStatus::Disabled;
+    });
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    let hooks = &json["webhooks"];
+    assert_eq!(ids(&hooks["groups"]), vec![acme], "{json:#}");
+    assert_eq!(ids(&hooks["disabled"]).len() as u64, covered, "{json:#}");
+    assert_eq!(ids(&hooks["missing"]), Vec::<u64>::new(), "{json:#}");
+    assert_eq!(ids(&hooks["wrong"]), Vec::<u64>::new(), "{json:#}");
+    assert_eq!(hooks["ok"], 0);
+    let out = run(&sim, &data, &["status"], tokens::API).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("judged by the group hook of acme"), "{text}");
+    assert!(text.contains("--group-hook GROUP"), "{text}");
+}

@@ -155,6 +155,11 @@ fn report(s: &Status) -> String {
     if !(w.missing.is_empty() && w.disabled.is_empty() && w.wrong.is_empty()) {
         todo.push("`webhooks apply` creates, fixes and re-enables the hooks it may");
     }
+    if !w.groups.is_empty() {
+        todo.push(
+            "`webhooks apply --group-hook GROUP` fixes and re-enables the group hooks listed",
+        );
+    }
     if !w.duplicates.is_empty() {
         todo.push("`webhooks apply --prune-duplicates` removes duplicates beside a hook it set");
     }
