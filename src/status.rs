@@ -102,11 +102,13 @@ pub struct Status {
 
 impl Status {
     /// True when something needs a person or an apply: the token expires soon or lacks
-    /// scopes, or a project or group hook is not as wanted (or could not be read).
+    /// scopes, no project is in scope (a mistyped group checks nothing), or a project or group
+    /// hook is not as wanted (or could not be read).
     pub fn needs_attention(&self) -> bool {
         let w = &self.webhooks;
         self.token.expires_soon
             || self.token.mode == Mode::Insufficient
+            || w.projects == 0
             || [
                 &w.missing,
                 &w.disabled,
@@ -440,7 +442,11 @@ mod tests {
                 expires_soon: false,
                 warnings: vec![],
             },
-            webhooks: HookStatus::default(),
+            webhooks: HookStatus {
+                projects: 1,
+                ok: 1,
+                ..HookStatus::default()
+            },
             requests: 0,
         };
         assert!(!s.needs_attention());
@@ -452,5 +458,8 @@ mod tests {
         s.webhooks.groups.clear();
         s.token.mode = Mode::Insufficient;
         assert!(s.needs_attention());
+        s.token.mode = Mode::Automatic;
+        s.webhooks.projects = 0;
+        assert!(s.needs_attention(), "nothing checked is not all well");
     }
 }

@@ -328,3 +328,34 @@ async fn a_disabled_group_hook_is_its_projects_problem_not_a_missing_hook() {
     assert!(text.contains("judged by the group hook of acme"), "{text}");
     assert!(text.contains("--group-hook GROUP"), "{text}");
 }
+
+#[tokio::test]
+async fn a_mistyped_group_checks_nothing_and_is_not_all_well() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let out = cli_env(
+        &[
+            "status",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+            "--group",
+            "acme/no-such-group",
+        ],
+        Some(tokens::API),
+        None,
+        &[
+            ("HOOK_SECRET", "s"),
+            ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no project selected"), "{text}");
+    assert!(!text.contains("All well"), "{text}");
+}

@@ -131,6 +131,12 @@ fn report(s: &Status) -> String {
         w.failed.len(),
         w.groups.len()
     );
+    if w.projects == 0 {
+        let _ = writeln!(
+            out,
+            "Warning:  no project selected: none of the token's projects matches --group/--project (archived ones need --include-archived); nothing was checked"
+        );
+    }
     for d in &w.details {
         let _ = writeln!(
             out,
