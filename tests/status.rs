@@ -128,6 +128,7 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
         let h = w.hook_mut(h_wrong).unwrap();
         h.events.insert("wiki_page_events".into(), false);
         h.events.insert("tag_push_events".into(), true);
+        h.enable_ssl_verification = false;
         w.add_hook(HookOwner::Project(doubled), EVENTS, Some("someone-else"));
     });
 
@@ -151,7 +152,11 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
             .unwrap_or_else(|| panic!("{id} in {json:#}"))["reasons"]
             .to_string()
     };
-    assert!(of(wrong).contains("Wiki page events off"), "{}", of(wrong));
+    assert!(
+        of(wrong).contains("Wiki page events off") && of(wrong).contains("TLS verification off"),
+        "{}",
+        of(wrong)
+    );
     assert!(
         of(paused).contains("temporarily_disabled until"),
         "{}",
@@ -208,6 +213,16 @@ async fn a_token_expiring_soon_needs_attention() {
         "{text}"
     );
     assert!(text.contains("create a new token"), "{text}");
+
+    // A token that reads the API but lacks the crawler's other scopes needs attention.
+    let (code, json) = status_json(&sim, &data, tokens::READ_API_ONLY).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["token"]["mode"], "insufficient");
+    assert_eq!(
+        json["token"]["missing_scopes"],
+        serde_json::json!(["read_user", "read_repository"])
+    );
+    assert_eq!(json["token"]["expires_soon"], false);
 
     // The token with no expiry date is not "soon".
     let (code, json) = status_json(&sim, &data, tokens::NO_EXPIRY).await;

@@ -18,6 +18,9 @@ const ATTENTION: u8 = 4;
 /// Exit code when the status could not be read whole.
 const FAILED: u8 = 1;
 
+/// Projects and groups listed by name in the report (all are in the JSON).
+const SHOWN: usize = 40;
+
 /// Options of `status`.
 #[derive(Debug, ClapArgs)]
 pub struct StatusArgs {
@@ -137,7 +140,7 @@ fn report(s: &Status) -> String {
             "Warning:  no project selected: none of the token's projects matches --group/--project (archived ones need --include-archived); nothing was checked"
         );
     }
-    for d in &w.details {
+    for d in w.details.iter().take(SHOWN) {
         let _ = writeln!(
             out,
             "  {:<7} {}: {} ({})",
@@ -145,6 +148,13 @@ fn report(s: &Status) -> String {
             term(&d.path),
             term(&d.reasons.join("; ")),
             term(&d.hooks_url)
+        );
+    }
+    if w.details.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (--json lists them all)",
+            w.details.len() - SHOWN
         );
     }
     let _ = writeln!(out, "Requests: {}", s.requests);
@@ -157,6 +167,12 @@ fn report(s: &Status) -> String {
         todo.push(
             "create a new token before it expires and enter it in the crawler and here (`login`)",
         );
+    }
+    if t.mode == Mode::Insufficient {
+        todo.push("create a token with the scopes named above and enter it in the crawler and here (`login`)");
+    }
+    if w.projects == 0 {
+        todo.push("check the groups and projects given");
     }
     if !(w.missing.is_empty() && w.disabled.is_empty() && w.wrong.is_empty()) {
         todo.push("`webhooks apply` creates, fixes and re-enables the hooks it may");
@@ -231,5 +247,31 @@ mod tests {
         assert!(text.contains("g/evil\\u{1b}[2J"), "{text}");
         assert!(text.contains("`webhooks apply`"), "{text}");
         assert!(!text.contains("All well."), "{text}");
+    }
+
+    #[test]
+    fn a_long_list_is_cut_short() {
+        let mut s = status();
+        s.webhooks.projects = 100;
+        s.webhooks.ok = 0;
+        for id in 0..100 {
+            s.webhooks.missing.push(id);
+            s.webhooks.details.push(Detail {
+                kind: "project",
+                id,
+                path: format!("g/p{id}"),
+                hooks_url: String::new(),
+                reasons: vec!["no hook with the crawler's URL".into()],
+            });
+        }
+        let text = report(&s);
+        assert!(
+            text.contains("g/p39:") && !text.contains("g/p40:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("... and 60 more (--json lists them all)"),
+            "{text}"
+        );
     }
 }
