@@ -1,5 +1,6 @@
 //! `status`: is the connection still healthy (day two)? For a person, or cron and monitoring.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
@@ -71,7 +72,17 @@ pub async fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             secret,
         },
     };
-    let s = status(&session, &input, &|_| {}).await?;
+    // A person at a terminal sees the count move; cron's mail gets no progress lines.
+    let live = !args.json && std::io::stderr().is_terminal();
+    let s = status(&session, &input, &|p| {
+        if live {
+            eprint!("\rChecking webhooks: {}/{}", p.done, p.total);
+            if p.done == p.total {
+                eprintln!();
+            }
+        }
+    })
+    .await?;
     if args.json {
         println!(
             "{}",
