@@ -115,6 +115,8 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
     let paused = project_id(&sim, "acme/web/design-system");
     let wrong = project_id(&sim, "acme/handbook");
     let doubled = project_id(&sim, "acme/ci-templates");
+    let resumed = project_id(&sim, "acme/web/marketing-site");
+    let h_resumed = our_hook(&sim, resumed);
     let (h_disabled, h_paused, h_wrong) = (
         our_hook(&sim, disabled),
         our_hook(&sim, paused),
@@ -130,6 +132,10 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
         h.events.insert("tag_push_events".into(), true);
         h.enable_ssl_verification = false;
         w.add_hook(HookOwner::Project(doubled), EVENTS, Some("someone-else"));
+        // Disabled for a while that has passed: GitLab runs it again.
+        let r = w.hook_mut(h_resumed).unwrap();
+        r.alert_status = AlertStatus::TemporarilyDisabled;
+        r.disabled_until = Some(chrono::Utc::now() - chrono::Duration::minutes(1));
     });
 
     let (code, json) = status_json(&sim, &data, tokens::API).await;
