@@ -6,6 +6,8 @@
 //! 2. [`scopes`]: ask GitLab what the token can do, who owns it and which projects it reaches;
 //! 3. [`webhooks`]: the crawler's webhook on every project, automatic or by hand, verified.
 //! 4. [`users`]: the user ID → email CSV, and [`upload`]: that CSV handed to the crawler's GCS bucket.
+//!
+//! Day two: [`status`] says whether the token and the webhooks still hold.
 
 pub mod client;
 pub mod error;
@@ -15,6 +17,7 @@ pub mod keychain;
 pub mod model;
 pub mod scopes;
 pub mod secret;
+pub mod status;
 pub mod token;
 pub mod upload;
 pub mod users;

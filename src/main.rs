@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage; 3 the token works but
 //! lacks the scopes the crawler needs; 4 some project failed (apply) or lacks a correct hook
-//! (verify); 130 an apply stopped by Ctrl-C (run it again to continue).
+//! (verify), or something needs attention (status); 130 an apply stopped by Ctrl-C (run it
+//! again to continue).
 
 mod cli;
 

@@ -522,7 +522,7 @@ impl Render<'_> {
                 "push_events_branch_filter": h.push_events_branch_filter,
                 "branch_filter_strategy": h.branch_filter_strategy,
                 "enable_ssl_verification": h.enable_ssl_verification,
-                "alert_status": h.alert_status.as_str(),
+                "alert_status": h.alert_status_at(Utc::now()).as_str(),
                 "disabled_until": h.disabled_until.map(ts),
                 "created_at": ts(h.created_at),
                 "custom_webhook_template": h.custom_webhook_template,

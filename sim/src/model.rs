@@ -294,6 +294,17 @@ impl Hook {
     pub fn event(&self, name: &str) -> bool {
         self.events.get(name).copied().unwrap_or(false)
     }
+
+    /// `alert_status` as GitLab reports it at `now`: a temporary disablement ends at
+    /// `disabled_until` (which GitLab keeps until the hook next succeeds).
+    pub fn alert_status_at(&self, now: DateTime<Utc>) -> AlertStatus {
+        match (self.alert_status, self.disabled_until) {
+            (AlertStatus::TemporarilyDisabled, Some(until)) if until <= now => {
+                AlertStatus::Executable
+            }
+            (status, _) => status,
+        }
+    }
 }
 
 /// Kind of access token.
@@ -353,4 +364,31 @@ pub struct VersionInfo {
     pub revision: String,
     /// Enterprise Edition. On Community Edition the group-webhook routes do not exist.
     pub enterprise: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_temporary_disablement_ends_at_disabled_until() {
+        let mut w = crate::World::empty();
+        let id = w.add_hook(HookOwner::Project(1), "https://c.example.com/e", None);
+        let hook = w.hook_mut(id).unwrap();
+        let now = Utc::now();
+        assert_eq!(hook.alert_status_at(now), AlertStatus::Executable);
+        hook.alert_status = AlertStatus::TemporarilyDisabled;
+        hook.disabled_until = Some(now + chrono::Duration::minutes(10));
+        assert_eq!(hook.alert_status_at(now), AlertStatus::TemporarilyDisabled);
+        assert_eq!(
+            hook.alert_status_at(now + chrono::Duration::minutes(11)),
+            AlertStatus::Executable
+        );
+        hook.alert_status = AlertStatus::Disabled;
+        assert_eq!(
+            hook.alert_status_at(now + chrono::Duration::minutes(11)),
+            AlertStatus::Disabled,
+            "a permanent disablement waits for a successful test"
+        );
+    }
 }

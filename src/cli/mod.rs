@@ -1,5 +1,6 @@
 //! Command-line arguments and the commands they run.
 
+mod status;
 mod token;
 mod upload;
 mod users;
@@ -42,6 +43,9 @@ enum Command {
     Users(users::UsersArgs),
     /// Upload the user-mapping CSV to the crawler's Google Cloud Storage bucket.
     Upload(upload::UploadArgs),
+    /// Day two: the token's expiry and scopes, and each webhook's health (exit 4: needs
+    /// attention).
+    Status(status::StatusArgs),
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -107,6 +111,7 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
         Command::Users(args) => users::run(&args).await,
         Command::Upload(args) => upload::run(&args).await,
+        Command::Status(args) => status::run(&args).await,
     }
 }
 

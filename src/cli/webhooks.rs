@@ -139,12 +139,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
             || (matches!(verb, Verb::Instructions) && args.include_secret),
     )?;
-    let triggers = Triggers {
-        tag_push: args.tag_push,
-        confidential_issues: args.confidential,
-        confidential_note: args.confidential,
-        ..Triggers::default()
-    };
+    let triggers = triggers(args.tag_push, args.confidential);
     let spec = HookSpec {
         url: event_url,
         triggers,
@@ -443,6 +438,16 @@ fn print_groups(hooks: &[GroupHook], asked: &[&GroupAccess]) {
     }
 }
 
+/// The wanted triggers: the default five, plus the options `--tag-push` and `--confidential`.
+pub(super) fn triggers(tag_push: bool, confidential: bool) -> Triggers {
+    Triggers {
+        tag_push,
+        confidential_issues: confidential,
+        confidential_note: confidential,
+        ..Triggers::default()
+    }
+}
+
 /// The webhook secret: from `--secret-env`, else the keychain; `apply` makes and keeps one
 /// when there is none, and shows it once so the admin can paste it into the crawler.
 fn secret(
@@ -450,11 +455,20 @@ fn secret(
     url: &gitlab_onboard::GitLabUrl,
     may_create: bool,
 ) -> Result<Secret, Error> {
-    if let Some(var) = &args.secret_env {
+    secret_from(args.secret_env.as_deref(), url, may_create)
+}
+
+/// [`secret`] with `--secret-env`'s value given.
+pub(super) fn secret_from(
+    secret_env: Option<&str>,
+    url: &gitlab_onboard::GitLabUrl,
+    may_create: bool,
+) -> Result<Secret, Error> {
+    if let Some(var) = secret_env {
         let value = std::env::var(var).unwrap_or_default();
         return parse_token(&value).map_err(|_| {
             Error::TokenInput(gitlab_onboard::token::TokenInputError::MissingSecret(
-                var.clone(),
+                var.to_owned(),
             ))
         });
     }

@@ -209,6 +209,11 @@ pub async fn verify(
     hooks
 }
 
+/// A verify's reason for a project below a group hook of ours that has a project hook of ours
+/// too.
+pub const DELIVERED_TWICE: &str =
+    "a project hook of ours as well: GitLab delivers each event twice (apply removes it)";
+
 /// A verify's verdict on a correct group hook where the plan cannot be read.
 pub const NOT_PROVED: &str = "not proved: the plan cannot be read here (self-managed), so whether GitLab runs this group hook is not known; send a test delivery through it (an apply with this group hook sends one) before relying on it";
 
@@ -651,7 +656,7 @@ pub async fn verify_run(
                     Check::Wrong { reasons } => reasons,
                     _ => Vec::new(),
                 };
-                reasons.push("a project hook of ours as well: GitLab delivers each event twice (apply removes it)".into());
+                reasons.push(DELIVERED_TWICE.into());
                 check = Check::Wrong { reasons };
             }
             let c = ProjectCheck {
@@ -663,6 +668,7 @@ pub async fn verify_run(
                 duplicates: o.duplicates,
                 test_delivery: None,
                 covered_by: hook.map(|h| h.full_path.clone()),
+                disabled: hook.and_then(|h| h.disabled.clone()),
             };
             progress(RunProgress {
                 done: i + 1,

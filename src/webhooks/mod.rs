@@ -16,8 +16,8 @@ pub use event_url::{EventUrl, EventUrlError};
 pub use fingerprints::Fingerprints;
 pub use journal::{Journal, RunOptions};
 pub use run::{
-    Check, ProjectCheck, RunProgress, apply, apply_resumable, cover, plan, test_deliveries,
-    test_delivery, verify,
+    Check, ProjectCheck, RunProgress, apply, apply_resumable, cover, disabled_reason, plan,
+    test_deliveries, test_delivery, verify,
 };
 
 use crate::model::ProjectHook;

@@ -297,16 +297,60 @@ pub(super) async fn test(client: &Client, home: Home, id: u64) -> Result<(), Api
     }
 }
 
-/// GitLab's `alert_status` and `disabled_until` when it has disabled a hook.
+/// GitLab's `alert_status` and `disabled_until` when it has disabled a hook: an
+/// `alert_status` other than `executable`, or a `disabled_until` still to come (GitLab
+/// reports both together; either alone is taken as disabled).
 pub(super) fn disabled(hook: &ProjectHook) -> Option<String> {
-    let status = hook
-        .alert_status
-        .as_deref()
-        .filter(|s| *s != "executable")?;
-    let until = hook
-        .disabled_until
-        .as_deref()
-        .map(|u| format!(" until {u}"))
-        .unwrap_or_default();
-    Some(format!("{status}{until}"))
+    let until = hook.disabled_until.as_deref().filter(|u| !u.is_empty());
+    let suffix = until.map(|u| format!(" until {u}")).unwrap_or_default();
+    match hook.alert_status.as_deref() {
+        Some(status) if status != "executable" => Some(format!("{status}{suffix}")),
+        _ => until
+            .filter(|u| {
+                chrono::DateTime::parse_from_rfc3339(u).is_ok_and(|t| t > chrono::Utc::now())
+            })
+            .map(|_| format!("temporarily_disabled{suffix}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(alert_status: Option<&str>, disabled_until: Option<&str>) -> ProjectHook {
+        serde_json::from_value(serde_json::json!({
+            "id": 1,
+            "url": "https://c.example.com/e",
+            "alert_status": alert_status,
+            "disabled_until": disabled_until,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn disabled_by_alert_status_or_a_disabled_until_to_come() {
+        assert_eq!(disabled(&hook(Some("executable"), None)), None);
+        assert_eq!(disabled(&hook(None, None)), None);
+        assert_eq!(
+            disabled(&hook(Some("disabled"), None)).as_deref(),
+            Some("disabled")
+        );
+        assert_eq!(
+            disabled(&hook(
+                Some("temporarily_disabled"),
+                Some("2030-01-01T00:00:00Z")
+            ))
+            .as_deref(),
+            Some("temporarily_disabled until 2030-01-01T00:00:00Z")
+        );
+        // A disabled_until still to come disables the hook whatever alert_status says; one
+        // past (GitLab keeps it once the hook works again) or unreadable does not.
+        assert!(disabled(&hook(Some("executable"), Some("2999-01-01T00:00:00Z"))).is_some());
+        assert!(disabled(&hook(None, Some("2999-01-01T00:00:00.000+02:00"))).is_some());
+        assert_eq!(
+            disabled(&hook(Some("executable"), Some("2001-01-01T00:00:00Z"))),
+            None
+        );
+        assert_eq!(disabled(&hook(None, Some("soon"))), None);
+    }
 }

@@ -320,6 +320,14 @@ pub struct ProjectCheck {
     pub test_delivery: Option<String>,
     /// The group whose hook of ours covers the project (then the verdict is that hook's).
     pub covered_by: Option<String>,
+    /// Set when GitLab has disabled the hook that carries the project's events (`alert_status`
+    /// and `disabled_until`, as in [`disabled_reason`]).
+    pub disabled: Option<String>,
+}
+
+/// The reason a disabled hook of ours is not as wanted (`state` as GitLab reports it).
+pub fn disabled_reason(state: &str) -> String {
+    format!("disabled by GitLab ({state})")
 }
 
 /// Re-reads every selected project's hooks and checks presence, triggers, TLS and disabled
@@ -353,6 +361,7 @@ pub async fn verify(
             duplicates: outcome.duplicates,
             test_delivery: None,
             covered_by: None,
+            disabled: outcome.disabled,
         }
     })
     .await
@@ -537,7 +546,7 @@ pub(super) fn examine(
     let mut reasons = spec.differences(&hook);
     let disabled = reconcile::disabled(&hook);
     if let Some(state) = &disabled {
-        reasons.push(format!("disabled by GitLab ({state})"));
+        reasons.push(disabled_reason(state));
     }
     if !secret_known(hook.id) {
         reasons.push("secret not set by this tool".into());

@@ -1,0 +1,465 @@
+//! Day two: is the connection still healthy? The token (valid, scopes, days to expiry) and
+//! the crawler's webhooks (missing on new projects, disabled by GitLab, changed, duplicated,
+//! or out of the token's reach), read from GitLab's live state. Writes nothing.
+//!
+//! It is [`crate::scopes::detect`] and [`crate::webhooks::groups::verify_run`] (the same
+//! "ours" rule as apply and verify), sorted into the lists a monitoring check needs. Hooks are
+//! read only where the token may list them; the others are `manual` without a request.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::scopes::{self, Expiry, HookAccess, Mode, ProjectAccess};
+use crate::token::Session;
+use crate::webhooks::groups::{self, DELIVERED_TWICE, GroupHook};
+use crate::webhooks::{Action, Check, HookSpec, ProjectCheck, RunProgress, Selection};
+
+/// What [`status`] checks: which projects, and the hook each should have.
+#[derive(Debug, Clone)]
+pub struct StatusInput {
+    /// The projects in scope (archived ones are left out unless asked).
+    pub selection: Selection,
+    /// The crawler's hook (its secret is not checked: GitLab never returns it).
+    pub spec: HookSpec,
+}
+
+/// The token's health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenStatus {
+    /// GitLab accepted the token (a refused one ends [`status`] with an error instead).
+    pub valid: bool,
+    /// Granted scopes, sorted.
+    pub scopes: Vec<String>,
+    /// What the token lets this tool do.
+    pub mode: Mode,
+    /// Scopes to add for the crawler to work (empty unless `mode` is `insufficient`).
+    pub missing_scopes: Vec<String>,
+    /// Expiry date; `None` for a token without one.
+    pub expires_at: Option<NaiveDate>,
+    /// Whole days until `expires_at`.
+    pub days_left: Option<i64>,
+    /// True when the token expires within [`scopes::EXPIRY_WARNING_DAYS`] days.
+    pub expires_soon: bool,
+    /// What the admin should read (expiry, bot user, inferred scopes), as detection words it.
+    pub warnings: Vec<String>,
+}
+
+/// The webhooks' health: project IDs (and group IDs) by what needs doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HookStatus {
+    /// Projects in scope.
+    pub projects: usize,
+    /// Projects whose events reach the crawler as wanted.
+    pub ok: usize,
+    /// Projects without the crawler's hook (e.g. created since the last apply).
+    pub missing: Vec<u64>,
+    /// Projects whose hook GitLab disabled (`alert_status` other than `executable`, or a
+    /// `disabled_until` to come): no events until it is re-enabled.
+    pub disabled: Vec<u64>,
+    /// Projects whose hook differs from the wanted one (triggers, TLS, branch filter).
+    pub wrong: Vec<u64>,
+    /// Projects with more than one hook of ours (each event is delivered more than once).
+    pub duplicates: Vec<u64>,
+    /// Projects only a person can hook or check: the token may not list or write their hooks
+    /// and they are not known to be correct.
+    pub manual: Vec<u64>,
+    /// Projects whose hooks could not be read (GitLab or the network failed).
+    pub failed: Vec<u64>,
+    /// Groups with a hook of ours in place that is not as wanted (disabled or changed).
+    pub groups: Vec<u64>,
+    /// Each project or group above, with what GitLab showed (for a person to read).
+    pub details: Vec<Detail>,
+}
+
+/// One project or group that needs attention, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    /// `project` or `group`.
+    pub kind: &'static str,
+    /// Its ID.
+    pub id: u64,
+    /// `group/project` or `group/subgroup`.
+    pub path: String,
+    /// Its webhook settings page.
+    pub hooks_url: String,
+    /// What is wrong, e.g. "missing" or "Wiki page events off".
+    pub reasons: Vec<String>,
+}
+
+/// The connection's health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// The instance, as `https://host[/prefix]`.
+    pub gitlab_url: String,
+    /// The token.
+    pub token: TokenStatus,
+    /// The webhooks.
+    pub webhooks: HookStatus,
+    /// HTTP requests sent to GitLab by this session (the token check included).
+    pub requests: u64,
+}
+
+impl Status {
+    /// True when something needs a person or an apply: the token expires soon or lacks
+    /// scopes, no project is in scope (a mistyped group checks nothing), or a project or group
+    /// hook is not as wanted (or could not be read).
+    pub fn needs_attention(&self) -> bool {
+        let w = &self.webhooks;
+        self.token.expires_soon
+            || self.token.mode == Mode::Insufficient
+            || w.projects == 0
+            || [
+                &w.missing,
+                &w.disabled,
+                &w.wrong,
+                &w.duplicates,
+                &w.manual,
+                &w.failed,
+                &w.groups,
+            ]
+            .iter()
+            .any(|l| !l.is_empty())
+    }
+}
+
+/// Checks the token and the crawler's webhooks on the selected projects. A token GitLab
+/// refuses never gets here: [`Session::open`] fails first. Writes nothing.
+pub async fn status(
+    session: &Session,
+    input: &StatusInput,
+    progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
+) -> Result<Status, Error> {
+    let client = &session.client;
+    let report = scopes::detect(session, &|_| {}).await?;
+    let projects = input.selection.pick(&report);
+    let verified = groups::verify_run(client, &report, &projects, &[], &input.spec, progress).await;
+    let mut webhooks = HookStatus {
+        projects: projects.len(),
+        ..HookStatus::default()
+    };
+    for (p, c) in projects.iter().zip(&verified.projects) {
+        // A project below a group hook of ours that does not cover it (disabled, or changed)
+        // has no project hook by design: it is that group hook's problem, not a missing hook
+        // (a project hook would deliver each event twice once the group hook works again).
+        let group = verified
+            .groups
+            .iter()
+            .find(|g| g.in_place() && !g.covering && g.covers(p));
+        match (group, &c.check) {
+            (Some(g), Check::Missing) => sort(&mut webhooks, p, &by_group(c, g)),
+            _ => sort(&mut webhooks, p, c),
+        }
+    }
+    for g in verified
+        .groups
+        .iter()
+        .filter(|g| g.in_place() && g.action != Action::Unchanged)
+    {
+        webhooks.groups.push(g.group_id);
+        let reasons = match &g.action {
+            Action::Update { reasons } => reasons.clone(),
+            Action::Manual { reason } => vec![reason.clone()],
+            Action::Failed { message, .. } => vec![message.clone()],
+            _ => Vec::new(),
+        };
+        webhooks.details.push(Detail {
+            kind: "group",
+            id: g.group_id,
+            path: g.full_path.clone(),
+            hooks_url: g.hooks_url.clone(),
+            reasons,
+        });
+    }
+    let days_left = match report.expiry {
+        Expiry::Ok { days_left } | Expiry::Soon { days_left } => Some(days_left),
+        Expiry::Never => None,
+    };
+    Ok(Status {
+        gitlab_url: report.gitlab_url.clone(),
+        token: TokenStatus {
+            valid: true,
+            scopes: report.scopes.clone(),
+            mode: report.mode,
+            missing_scopes: report.missing_scopes.clone(),
+            expires_at: report.expires_at,
+            days_left,
+            expires_soon: matches!(report.expiry, Expiry::Soon { .. }),
+            warnings: report.warnings.clone(),
+        },
+        webhooks,
+        requests: client.stats().requests,
+    })
+}
+
+/// The check of a project with no project hook of ours, below `g`'s group hook of ours,
+/// judged by that hook (disabled, or not as wanted).
+fn by_group(c: &ProjectCheck, g: &GroupHook) -> ProjectCheck {
+    let mut reasons = match &g.action {
+        Action::Update { reasons } => reasons.clone(),
+        _ => Vec::new(),
+    };
+    if let Some(state) = &g.disabled {
+        let off = crate::webhooks::disabled_reason(state);
+        if !reasons.contains(&off) {
+            reasons.push(off);
+        }
+    }
+    ProjectCheck {
+        check: Check::Wrong { reasons },
+        hook_id: g.hook_id,
+        covered_by: Some(g.full_path.clone()),
+        disabled: g.disabled.clone(),
+        ..c.clone()
+    }
+}
+
+/// Puts one project's check into the lists it belongs to.
+fn sort(w: &mut HookStatus, p: &ProjectAccess, c: &ProjectCheck) {
+    let mut reasons = Vec::new();
+    let disabled = c.disabled.as_deref().map(crate::webhooks::disabled_reason);
+    match &c.check {
+        Check::Ok => {}
+        Check::Missing => {
+            w.missing.push(c.project_id);
+            reasons.push("no hook with the crawler's URL".to_owned());
+        }
+        Check::Wrong { reasons: why } => {
+            if let Some(d) = &disabled {
+                w.disabled.push(c.project_id);
+                reasons.push(d.clone());
+            }
+            let other: Vec<&String> = why
+                .iter()
+                .filter(|r| Some(*r) != disabled.as_ref() && r.as_str() != DELIVERED_TWICE)
+                .collect();
+            if !other.is_empty() {
+                w.wrong.push(c.project_id);
+                reasons.extend(other.into_iter().cloned());
+            }
+        }
+        Check::Unknown { reason } => {
+            w.manual.push(c.project_id);
+            reasons.push(reason.clone());
+        }
+        Check::Failed { message } => {
+            w.failed.push(c.project_id);
+            reasons.push(message.clone());
+        }
+    }
+    if !c.duplicates.is_empty() {
+        w.duplicates.push(c.project_id);
+        reasons.push(format!(
+            "{} more hooks with the crawler's URL ({})",
+            c.duplicates.len(),
+            c.duplicates
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // A fix the token cannot make is a person's (the check itself already said why when the
+    // hooks could not be listed).
+    let fixable = matches!(c.check, Check::Missing | Check::Wrong { .. });
+    if fixable && p.hooks != HookAccess::Automatic {
+        w.manual.push(c.project_id);
+        if let HookAccess::Manual { reason } = &p.hooks {
+            reasons.push(format!("a person must fix it: {reason}"));
+        }
+    }
+    if let (false, Some(group)) = (reasons.is_empty(), &c.covered_by) {
+        reasons.insert(0, format!("judged by the group hook of {group}"));
+    }
+    if reasons.is_empty() {
+        w.ok += 1;
+    } else {
+        w.details.push(Detail {
+            kind: "project",
+            id: c.project_id,
+            path: c.path.clone(),
+            hooks_url: c.hooks_url.clone(),
+            reasons,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NamespaceRef, Role};
+
+    fn project(hooks: HookAccess) -> ProjectAccess {
+        ProjectAccess {
+            id: 7,
+            name: "p".into(),
+            path_with_namespace: "g/p".into(),
+            web_url: "https://gitlab.example.com/g/p".into(),
+            namespace: NamespaceRef {
+                id: 1,
+                full_path: "g".into(),
+                kind: "group".into(),
+            },
+            role: Some(Role::Maintainer),
+            archived: false,
+            hooks,
+        }
+    }
+
+    fn check(check: Check, duplicates: Vec<u64>, disabled: Option<&str>) -> ProjectCheck {
+        ProjectCheck {
+            project_id: 7,
+            path: "g/p".into(),
+            hooks_url: "https://gitlab.example.com/g/p/-/hooks".into(),
+            check,
+            hook_id: Some(3),
+            duplicates,
+            test_delivery: None,
+            covered_by: None,
+            disabled: disabled.map(Into::into),
+        }
+    }
+
+    fn sorted(p: &ProjectAccess, c: &ProjectCheck) -> HookStatus {
+        let mut w = HookStatus::default();
+        sort(&mut w, p, c);
+        w
+    }
+
+    #[test]
+    fn each_verdict_lands_in_its_list() {
+        let auto = project(HookAccess::Automatic);
+        let ok = sorted(&auto, &check(Check::Ok, vec![], None));
+        assert_eq!((ok.ok, ok.details.len()), (1, 0));
+
+        let missing = sorted(&auto, &check(Check::Missing, vec![], None));
+        assert_eq!((missing.missing.clone(), missing.ok), (vec![7], 0));
+        assert!(missing.manual.is_empty(), "the token can fix it");
+
+        let off = crate::webhooks::disabled_reason("disabled");
+        let disabled = sorted(
+            &auto,
+            &check(
+                Check::Wrong {
+                    reasons: vec![off.clone()],
+                },
+                vec![],
+                Some("disabled"),
+            ),
+        );
+        assert_eq!(disabled.disabled, vec![7]);
+        assert!(disabled.wrong.is_empty(), "disabled only");
+
+        let both = sorted(
+            &auto,
+            &check(
+                Check::Wrong {
+                    reasons: vec!["Wiki page events off".into(), off],
+                },
+                vec![],
+                Some("disabled"),
+            ),
+        );
+        assert_eq!(
+            (both.disabled.clone(), both.wrong.clone()),
+            (vec![7], vec![7])
+        );
+        assert!(
+            both.details[0]
+                .reasons
+                .contains(&"Wiki page events off".to_owned())
+        );
+
+        let dup = sorted(&auto, &check(Check::Ok, vec![9], None));
+        assert_eq!((dup.duplicates.clone(), dup.ok), (vec![7], 0));
+
+        // Below a group hook of ours, a project hook of ours is a duplicate, not a wrong hook.
+        let twice = sorted(
+            &auto,
+            &check(
+                Check::Wrong {
+                    reasons: vec![DELIVERED_TWICE.into()],
+                },
+                vec![9],
+                None,
+            ),
+        );
+        assert_eq!(twice.duplicates, vec![7]);
+        assert!(twice.wrong.is_empty());
+
+        let unknown = sorted(
+            &auto,
+            &check(
+                Check::Unknown {
+                    reason: "role Developer".into(),
+                },
+                vec![],
+                None,
+            ),
+        );
+        assert_eq!(unknown.manual, vec![7]);
+
+        let failed = sorted(
+            &auto,
+            &check(
+                Check::Failed {
+                    message: "GitLab answered 500".into(),
+                },
+                vec![],
+                None,
+            ),
+        );
+        assert_eq!(failed.failed, vec![7]);
+    }
+
+    #[test]
+    fn a_fix_the_token_cannot_make_is_manual_too() {
+        let read_only = project(HookAccess::Manual {
+            reason: "the token is read-only (no `api` scope)".into(),
+        });
+        let w = sorted(&read_only, &check(Check::Missing, vec![], None));
+        assert_eq!((w.missing.clone(), w.manual.clone()), (vec![7], vec![7]));
+        assert!(w.details[0].reasons.iter().any(|r| r.contains("read-only")));
+        let fine = sorted(&read_only, &check(Check::Ok, vec![], None));
+        assert_eq!(
+            (fine.ok, fine.manual.len()),
+            (1, 0),
+            "a correct hook is fine"
+        );
+    }
+
+    #[test]
+    fn attention_follows_the_lists_and_the_token() {
+        let mut s = Status {
+            gitlab_url: "https://gitlab.example.com".into(),
+            token: TokenStatus {
+                valid: true,
+                scopes: vec!["api".into()],
+                mode: Mode::Automatic,
+                missing_scopes: vec![],
+                expires_at: None,
+                days_left: Some(200),
+                expires_soon: false,
+                warnings: vec![],
+            },
+            webhooks: HookStatus {
+                projects: 1,
+                ok: 1,
+                ..HookStatus::default()
+            },
+            requests: 0,
+        };
+        assert!(!s.needs_attention());
+        s.token.expires_soon = true;
+        assert!(s.needs_attention());
+        s.token.expires_soon = false;
+        s.webhooks.groups.push(1);
+        assert!(s.needs_attention());
+        s.webhooks.groups.clear();
+        s.token.mode = Mode::Insufficient;
+        assert!(s.needs_attention());
+        s.token.mode = Mode::Automatic;
+        s.webhooks.projects = 0;
+        assert!(s.needs_attention(), "nothing checked is not all well");
+    }
+}

@@ -1,0 +1,382 @@
+//! `gitlab-onboard status` against the simulator: day two, from cron's point of view.
+
+mod common;
+
+use common::{cli_env, stderr};
+use gitlab_sim::{AlertStatus, HookOwner, Owner, Simulator, tokens};
+use serde_json::Value;
+
+const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
+
+/// Runs the CLI with the test's data directory and webhook secret.
+async fn run(
+    sim: &Simulator,
+    data: &tempfile::TempDir,
+    command: &[&str],
+    token: &str,
+) -> std::process::Output {
+    let url = sim.url();
+    let mut args = command.to_vec();
+    args.extend([
+        "--gitlab-url",
+        &url,
+        "--event-url",
+        EVENTS,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--group",
+        "acme",
+    ]);
+    let env = [
+        ("HOOK_SECRET", "status-secret"),
+        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+    ];
+    cli_env(&args, Some(token), None, &env).await
+}
+
+/// `status --json`: the exit code and the object.
+async fn status_json(
+    sim: &Simulator,
+    data: &tempfile::TempDir,
+    token: &str,
+) -> (Option<i32>, Value) {
+    let out = run(sim, data, &["status", "--json"], token).await;
+    let json =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code(), json)
+}
+
+fn ids(v: &Value) -> Vec<u64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a list: {v}"))
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+fn project_id(sim: &Simulator, path: &str) -> u64 {
+    sim.state(|w| w.project_by_path(path).expect(path).id)
+}
+
+/// Our hook on a project (the only hook with the crawler's URL after an apply).
+fn our_hook(sim: &Simulator, project: u64) -> u64 {
+    sim.state(|w| {
+        let ours: Vec<u64> = w
+            .hooks_of_project(project)
+            .iter()
+            .filter(|h| h.url == EVENTS)
+            .map(|h| h.id)
+            .collect();
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        ours[0]
+    })
+}
+
+#[tokio::test]
+async fn all_well_after_an_apply_then_each_problem_in_its_list() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    sim.clear_requests();
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    let hooks = &json["webhooks"];
+    for list in [
+        "missing",
+        "disabled",
+        "wrong",
+        "duplicates",
+        "manual",
+        "failed",
+        "groups",
+    ] {
+        assert_eq!(ids(&hooks[list]), Vec::<u64>::new(), "{list}: {json:#}");
+    }
+    let checked = hooks["projects"].as_u64().unwrap();
+    assert!(checked > 5, "{json:#}");
+    assert_eq!(hooks["ok"], checked);
+    assert_eq!(json["token"]["valid"], true);
+    assert_eq!(json["token"]["days_left"], 200);
+    assert_eq!(json["token"]["expires_soon"], false);
+    assert_eq!(json["token"]["scopes"], serde_json::json!(["api"]));
+    assert!(json["token"]["expires_at"].is_string());
+    // The count printed is the requests GitLab saw, and status writes nothing.
+    let seen = sim.requests();
+    assert_eq!(json["requests"], seen.len() as u64, "{seen:#?}");
+    assert!(seen.iter().all(|r| r.method == "GET"), "{seen:#?}");
+
+    // Day two: a new project, a hook GitLab disabled (for good, and for a while), a hook whose
+    // triggers someone changed, and a second hook with the crawler's URL.
+    let acme_web = sim.state(|w| w.group_by_path("acme/web").unwrap().id);
+    let new = sim.state(|w| w.add_project("Checkout", "checkout", Owner::Group(acme_web)));
+    let disabled = project_id(&sim, "acme/web/storefront");
+    let paused = project_id(&sim, "acme/web/design-system");
+    let wrong = project_id(&sim, "acme/handbook");
+    let doubled = project_id(&sim, "acme/ci-templates");
+    let resumed = project_id(&sim, "acme/web/marketing-site");
+    let h_resumed = our_hook(&sim, resumed);
+    let (h_disabled, h_paused, h_wrong) = (
+        our_hook(&sim, disabled),
+        our_hook(&sim, paused),
+        our_hook(&sim, wrong),
+    );
+    sim.state(|w| {
+        w.hook_mut(h_disabled).unwrap().alert_status = AlertStatus::Disabled;
+        let p = w.hook_mut(h_paused).unwrap();
+        p.alert_status = AlertStatus::TemporarilyDisabled;
+        p.disabled_until = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+        let h = w.hook_mut(h_wrong).unwrap();
+        h.events.insert("wiki_page_events".into(), false);
+        h.events.insert("tag_push_events".into(), true);
+        h.enable_ssl_verification = false;
+        w.add_hook(HookOwner::Project(doubled), EVENTS, Some("someone-else"));
+        // Disabled for a while that has passed: GitLab runs it again.
+        let r = w.hook_mut(h_resumed).unwrap();
+        r.alert_status = AlertStatus::TemporarilyDisabled;
+        r.disabled_until = Some(chrono::Utc::now() - chrono::Duration::minutes(1));
+    });
+
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    let hooks = &json["webhooks"];
+    assert_eq!(ids(&hooks["missing"]), vec![new], "{json:#}");
+    let mut off = vec![disabled, paused];
+    off.sort_unstable();
+    assert_eq!(ids(&hooks["disabled"]), off, "{json:#}");
+    assert_eq!(ids(&hooks["wrong"]), vec![wrong], "{json:#}");
+    assert_eq!(ids(&hooks["duplicates"]), vec![doubled], "{json:#}");
+    assert_eq!(ids(&hooks["manual"]), Vec::<u64>::new(), "{json:#}");
+    assert_eq!(hooks["projects"].as_u64().unwrap(), checked + 1);
+    assert_eq!(hooks["ok"].as_u64().unwrap(), checked + 1 - 5);
+    let details = hooks["details"].as_array().unwrap();
+    let of = |id: u64| {
+        details
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {json:#}"))["reasons"]
+            .to_string()
+    };
+    assert!(
+        of(wrong).contains("Wiki page events off") && of(wrong).contains("TLS verification off"),
+        "{}",
+        of(wrong)
+    );
+    assert!(
+        of(paused).contains("temporarily_disabled until"),
+        "{}",
+        of(paused)
+    );
+
+    // The report for a person says the same in a few lines.
+    let out = run(&sim, &data, &["status"], tokens::API).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 missing, 2 disabled, 1 wrong, 1 with duplicates, 0 manual"),
+        "{text}"
+    );
+    assert!(text.contains("acme/web/checkout"), "{text}");
+    assert!(text.contains("`webhooks apply`"), "{text}");
+    assert!(text.contains("Requests: "), "{text}");
+
+    // An apply fixes what it may (the duplicate is someone's: it stays); status agrees.
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    for list in ["missing", "disabled", "wrong"] {
+        assert_eq!(
+            ids(&json["webhooks"][list]),
+            Vec::<u64>::new(),
+            "{list}: {json:#}"
+        );
+    }
+    assert_eq!(ids(&json["webhooks"]["duplicates"]), vec![doubled]);
+}
+
+#[tokio::test]
+async fn a_token_expiring_soon_needs_attention() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (code, json) = status_json(&sim, &data, tokens::EXPIRING_SOON).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["token"]["days_left"], 10);
+    assert_eq!(json["token"]["expires_soon"], true);
+    assert_eq!(ids(&json["webhooks"]["missing"]), Vec::<u64>::new());
+
+    let out = run(&sim, &data, &["status"], tokens::EXPIRING_SOON).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(in 10 days)"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Warning:") && l.contains("expires")),
+        "{text}"
+    );
+    assert!(text.contains("create a new token"), "{text}");
+
+    // A token that reads the API but lacks the crawler's other scopes needs attention.
+    let (code, json) = status_json(&sim, &data, tokens::READ_API_ONLY).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["token"]["mode"], "insufficient");
+    assert_eq!(
+        json["token"]["missing_scopes"],
+        serde_json::json!(["read_user", "read_repository"])
+    );
+    assert_eq!(json["token"]["expires_soon"], false);
+
+    // The token with no expiry date is not "soon".
+    let (code, json) = status_json(&sim, &data, tokens::NO_EXPIRY).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(json["token"]["days_left"], Value::Null);
+    assert_eq!(json["token"]["expires_at"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_an_error_in_one_line() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    for args in [&["status", "--json"][..], &["status"][..]] {
+        let out = run(&sim, &data, args, tokens::REVOKED).await;
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: ") && err.contains("revoked"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn hooks_are_read_only_where_the_token_may_list_them() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let env = [
+        ("HOOK_SECRET", "status-secret"),
+        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+    ];
+    // Every project the token reaches, some of them below Maintainer.
+    let out = cli_env(
+        &[
+            "status",
+            "--json",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+        ],
+        Some(tokens::API),
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manual = ids(&json["webhooks"]["manual"]);
+    assert!(!manual.is_empty(), "{json:#}");
+    let read: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/hooks"))
+        .collect();
+    for id in &manual {
+        let prefix = format!("/api/v4/projects/{id}/hooks");
+        assert!(
+            !read.iter().any(|p| p.starts_with(&prefix)),
+            "{id}'s hooks were read: {read:?}"
+        );
+    }
+    let missing = ids(&json["webhooks"]["missing"]);
+    assert!(!missing.is_empty());
+    for id in &missing {
+        let prefix = format!("/api/v4/projects/{id}/hooks");
+        assert!(
+            read.iter().any(|p| p.starts_with(&prefix)),
+            "{id}: {read:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_group_hook_is_its_projects_problem_not_a_missing_hook() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(
+        &sim,
+        &data,
+        &["webhooks", "apply", "--group-hook", "acme"],
+        tokens::API,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    let covered = json["webhooks"]["ok"].as_u64().unwrap();
+    assert!(covered > 5, "{json:#}");
+
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        let ours: Vec<u64> = w
+            .hooks_of_group(acme)
+            .iter()
+            .filter(|h| h.url == EVENTS)
+            .map(|h| h.id)
+            .collect();
+        assert_eq!(ours.len(), 1);
+        w.hook_mut(ours[0]).unwrap().alert_status = AlertStatus::Disabled;
+    });
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    let hooks = &json["webhooks"];
+    assert_eq!(ids(&hooks["groups"]), vec![acme], "{json:#}");
+    assert_eq!(ids(&hooks["disabled"]).len() as u64, covered, "{json:#}");
+    assert_eq!(ids(&hooks["missing"]), Vec::<u64>::new(), "{json:#}");
+    assert_eq!(ids(&hooks["wrong"]), Vec::<u64>::new(), "{json:#}");
+    assert_eq!(hooks["ok"], 0);
+    let out = run(&sim, &data, &["status"], tokens::API).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("judged by the group hook of acme"), "{text}");
+    assert!(text.contains("--group-hook GROUP"), "{text}");
+}
+
+#[tokio::test]
+async fn a_mistyped_group_checks_nothing_and_is_not_all_well() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let out = cli_env(
+        &[
+            "status",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+            "--group",
+            "acme/no-such-group",
+        ],
+        Some(tokens::API),
+        None,
+        &[
+            ("HOOK_SECRET", "s"),
+            ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no project selected"), "{text}");
+    assert!(!text.contains("All well"), "{text}");
+}
