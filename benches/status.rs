@@ -96,6 +96,7 @@ async fn main() {
     let input = StatusInput {
         selection: Selection::default(),
         spec,
+        proved: Fingerprints::in_memory(),
     };
     println!("status, a world of {n} projects");
     for latency in [Duration::ZERO, Duration::from_millis(10)] {

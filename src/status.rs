@@ -13,15 +13,20 @@ use crate::error::Error;
 use crate::scopes::{self, Expiry, HookAccess, Mode, ProjectAccess};
 use crate::token::Session;
 use crate::webhooks::groups::{self, DELIVERED_TWICE, GroupHook};
-use crate::webhooks::{Action, Check, HookSpec, ProjectCheck, RunProgress, Selection};
+use crate::webhooks::{
+    Action, Check, Fingerprints, HookSpec, ProjectCheck, RunProgress, Selection,
+};
 
 /// What [`status`] checks: which projects, and the hook each should have.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct StatusInput {
     /// The projects in scope (archived ones are left out unless asked).
     pub selection: Selection,
     /// The crawler's hook (its secret is not checked: GitLab never returns it).
     pub spec: HookSpec,
+    /// Fingerprints of the hooks this tool set: a self-managed group hook stands for its
+    /// projects only when an apply proved it (see [`groups::verify`]).
+    pub proved: Fingerprints,
 }
 
 /// The token's health.
@@ -133,7 +138,16 @@ pub async fn status(
     let client = &session.client;
     let report = scopes::detect(session, &|_| {}).await?;
     let projects = input.selection.pick(&report);
-    let verified = groups::verify_run(client, &report, &projects, &[], &input.spec, progress).await;
+    let verified = groups::verify_run(
+        client,
+        &report,
+        &projects,
+        &[],
+        &input.spec,
+        &input.proved,
+        progress,
+    )
+    .await;
     let mut webhooks = HookStatus {
         projects: projects.len(),
         ..HookStatus::default()

@@ -10,7 +10,7 @@ use gitlab_onboard::scopes::Mode;
 use gitlab_onboard::status::{Status, StatusInput, status};
 use gitlab_onboard::webhooks::{EventUrl, HookSpec, Selection};
 
-use super::webhooks::{secret_from, triggers};
+use super::webhooks::{proved_fingerprints, secret_from, triggers};
 use super::{Connection, term};
 
 /// Exit code when something needs attention (a hook, or a token expiring soon).
@@ -71,6 +71,7 @@ pub async fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             triggers: triggers(args.tag_push, args.confidential),
             secret,
         },
+        proved: proved_fingerprints(session.client.url()),
     };
     // A person at a terminal sees the count move; cron's mail gets no progress lines.
     let live = !args.json && std::io::stderr().is_terminal();

@@ -302,12 +302,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         }
         Verb::Verify => {
             let asked = groups::asked(&report, &args.group_hooks)?;
-            // Which group hooks an apply proved: verify needs no keychain, so without the key
-            // none counts as proved (and a self-managed group hook is reported as not proved).
-            let proved = key()
-                .ok()
-                .and_then(|key| load_fingerprints(&dir, &key).ok())
-                .unwrap_or_else(Fingerprints::in_memory);
+            let proved = proved_fingerprints(&url);
             let verified =
                 groups::verify_run(client, &report, &projects, &asked, &spec, &proved, &|p| {
                     show(
@@ -487,6 +482,17 @@ pub(super) fn secret_from(
     );
     eprintln!("{}", s.expose());
     Ok(s)
+}
+
+/// The fingerprints of the hooks this tool set (for a self-managed group hook: set and proved
+/// by a test delivery), for a check that writes nothing. Checks need no keychain: without the
+/// key, or with an unreadable file, none counts as proved, and such a group hook is reported
+/// as not proved rather than taken on trust.
+pub(super) fn proved_fingerprints(url: &gitlab_onboard::GitLabUrl) -> Fingerprints {
+    FingerprintKey::resolve(url, Keychain::system)
+        .ok()
+        .and_then(|key| load_fingerprints(&data_dir(), &key).ok())
+        .unwrap_or_else(Fingerprints::in_memory)
 }
 
 /// Loads the data directory's fingerprints, warning when a damaged file was set aside.

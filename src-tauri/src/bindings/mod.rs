@@ -259,5 +259,6 @@ fn flattened_tagged_types_declare_what_serde_writes() {
         duplicates: vec![],
         test_delivery: None,
         covered_by: Some("a".into()),
+        disabled: Some("temporarily_disabled".into()),
     });
 }

@@ -31,7 +31,12 @@ test_delivery: string | null,
 /**
  * The group whose hook of ours covers the project (then the verdict is that hook's).
  */
-covered_by: string | null, } & ({ "status": "ok" } | { "status": "missing" } | { "status": "wrong",
+covered_by: string | null,
+/**
+ * Set when GitLab has disabled the hook that carries the project's events (`alert_status`
+ * and `disabled_until`, as in [`disabled_reason`]).
+ */
+disabled: string | null, } & ({ "status": "ok" } | { "status": "missing" } | { "status": "wrong",
 /**
  * What differs.
  */
