@@ -1,5 +1,6 @@
 //! Command-line arguments and the commands they run.
 
+mod scope;
 mod status;
 mod token;
 mod upload;

@@ -8,9 +8,10 @@ use clap::Args as ClapArgs;
 use gitlab_onboard::Error;
 use gitlab_onboard::scopes::Mode;
 use gitlab_onboard::status::{Status, StatusInput, status};
-use gitlab_onboard::webhooks::{EventUrl, HookSpec, Selection};
+use gitlab_onboard::webhooks::HookSpec;
 
-use super::webhooks::{proved_fingerprints, secret_from, triggers};
+use super::scope::HookScope;
+use super::webhooks::{proved_fingerprints, secret_from};
 use super::{Connection, term};
 
 /// Exit code when something needs attention (a hook, or a token expiring soon).
@@ -27,28 +28,8 @@ const SHOWN: usize = 40;
 pub struct StatusArgs {
     #[command(flatten)]
     connection: Connection,
-    /// The crawler's event URL (HTTPS; loopback allowed for tests).
-    #[arg(long, env = "CRAWLER_EVENT_URL")]
-    event_url: String,
-    /// An environment variable holding the webhook secret (else the keychain). GitLab never
-    /// returns a hook's secret, so it is not checked.
-    #[arg(long, value_name = "VAR")]
-    secret_env: Option<String>,
-    /// Only projects in this group and its subgroups (repeatable).
-    #[arg(long = "group", value_name = "PATH")]
-    groups: Vec<String>,
-    /// Only this project, by ID or path (repeatable).
-    #[arg(long = "project", value_name = "ID|PATH")]
-    projects: Vec<String>,
-    /// Include archived projects.
-    #[arg(long)]
-    include_archived: bool,
-    /// The hooks should send tag push events (as applied with --tag-push).
-    #[arg(long)]
-    tag_push: bool,
-    /// The hooks should send confidential issues and comments (as applied with --confidential).
-    #[arg(long)]
-    confidential: bool,
+    #[command(flatten)]
+    scope: HookScope,
     /// Print one JSON object instead of a report.
     #[arg(long)]
     json: bool,
@@ -57,18 +38,18 @@ pub struct StatusArgs {
 /// Runs `status`: exit 0 when all is well, 4 when something needs attention, 1 when it could
 /// not be told (an error, or hooks that could not be read).
 pub async fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
-    let event_url = EventUrl::parse(&args.event_url)?;
+    let event_url = args.scope.event_url()?;
     let session = args.connection.session().await?;
-    let secret = secret_from(args.secret_env.as_deref(), session.client.url(), false)?;
+    let secret = secret_from(
+        args.scope.secret_env.as_deref(),
+        session.client.url(),
+        false,
+    )?;
     let input = StatusInput {
-        selection: Selection {
-            groups: args.groups.clone(),
-            projects: args.projects.clone(),
-            include_archived: args.include_archived,
-        },
+        selection: args.scope.selection(),
         spec: HookSpec {
             url: event_url,
-            triggers: triggers(args.tag_push, args.confidential),
+            triggers: args.scope.triggers(),
             secret,
         },
         proved: proved_fingerprints(session.client.url()),

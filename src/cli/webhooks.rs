@@ -14,11 +14,11 @@ use gitlab_onboard::token::parse_token;
 use gitlab_onboard::webhooks::fingerprints::FingerprintKey;
 use gitlab_onboard::webhooks::groups::{self, GroupHook, GroupedCheck, GroupedRun};
 use gitlab_onboard::webhooks::{
-    self, Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers,
-    instructions,
+    self, Action, Check, Fingerprints, HookSpec, Summary, instructions,
 };
 use gitlab_onboard::{Error, Secret};
 
+use super::scope::HookScope;
 use super::{Connection, term};
 
 /// Exit code while some project lacks a correct hook (verify) or failed (apply).
@@ -56,29 +56,8 @@ pub enum ExportFormat {
 pub struct HookArgs {
     #[command(flatten)]
     connection: Connection,
-    /// The crawler's event URL (HTTPS; loopback allowed for tests).
-    #[arg(long, env = "CRAWLER_EVENT_URL")]
-    event_url: String,
-    /// An environment variable holding the webhook secret (else the keychain; apply makes one).
-    /// On a host without a keychain, also set GITLAB_ONBOARD_FINGERPRINT_KEY (32+ random
-    /// characters, the same on every run): the key of the hook fingerprints.
-    #[arg(long, value_name = "VAR")]
-    secret_env: Option<String>,
-    /// Only projects in this group and its subgroups (repeatable).
-    #[arg(long = "group", value_name = "PATH")]
-    groups: Vec<String>,
-    /// Only this project, by ID or path (repeatable).
-    #[arg(long = "project", value_name = "ID|PATH")]
-    projects: Vec<String>,
-    /// Include archived projects.
-    #[arg(long)]
-    include_archived: bool,
-    /// Also send tag push events.
-    #[arg(long)]
-    tag_push: bool,
-    /// Also send confidential issues and comments.
-    #[arg(long)]
-    confidential: bool,
+    #[command(flatten)]
+    scope: HookScope,
     /// One hook on this group (Owner; Premium or Ultimate) in place of a hook on each of its
     /// projects; our project hooks below it are removed, so no project is hooked twice
     /// (repeatable).
@@ -108,7 +87,7 @@ pub struct HookArgs {
 
 /// Runs a webhook command.
 pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
-    let event_url = EventUrl::parse(&args.event_url)?;
+    let event_url = args.scope.event_url()?;
     let dir = data_dir();
     // One apply at a time per data directory (the app's included), taken first: before a
     // secret is made and saved, and before the fingerprints are read.
@@ -118,11 +97,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     };
     let session = args.connection.session().await?;
     let report = scopes::detect(&session, &|_| {}).await?;
-    let selection = Selection {
-        groups: args.groups.clone(),
-        projects: args.projects.clone(),
-        include_archived: args.include_archived,
-    };
+    let selection = args.scope.selection();
     let projects = selection.pick(&report);
     if projects.is_empty() {
         eprintln!(
@@ -139,7 +114,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
             || (matches!(verb, Verb::Instructions) && args.include_secret),
     )?;
-    let triggers = triggers(args.tag_push, args.confidential);
+    let triggers = args.scope.triggers();
     let spec = HookSpec {
         url: event_url,
         triggers,
@@ -433,16 +408,6 @@ fn print_groups(hooks: &[GroupHook], asked: &[&GroupAccess]) {
     }
 }
 
-/// The wanted triggers: the default five, plus the options `--tag-push` and `--confidential`.
-pub(super) fn triggers(tag_push: bool, confidential: bool) -> Triggers {
-    Triggers {
-        tag_push,
-        confidential_issues: confidential,
-        confidential_note: confidential,
-        ..Triggers::default()
-    }
-}
-
 /// The webhook secret: from `--secret-env`, else the keychain; `apply` makes and keeps one
 /// when there is none, and shows it once so the admin can paste it into the crawler.
 fn secret(
@@ -450,7 +415,7 @@ fn secret(
     url: &gitlab_onboard::GitLabUrl,
     may_create: bool,
 ) -> Result<Secret, Error> {
-    secret_from(args.secret_env.as_deref(), url, may_create)
+    secret_from(args.scope.secret_env.as_deref(), url, may_create)
 }
 
 /// [`secret`] with `--secret-env`'s value given.
