@@ -3,7 +3,7 @@
 mod common;
 
 use common::{cli_env, stderr};
-use gitlab_sim::{HookOwner, Knobs, Simulator, tokens};
+use gitlab_sim::{HookOwner, Simulator, tokens};
 use serde_json::Value;
 
 const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
@@ -155,26 +155,6 @@ async fn test_delivery_sends_one_test_per_correct_hook() {
         .filter(|p| p["test_delivery"].is_string())
         .count();
     assert_eq!(reported, hooked, "{json}");
-}
-
-#[tokio::test]
-async fn an_apply_that_leaves_a_project_failed_exits_4() {
-    let sim = common::demo().await;
-    let data = tempfile::tempdir().unwrap();
-    sim.set_knobs(Knobs {
-        block_local_hook_urls: true,
-        ..Knobs::default()
-    });
-    let (out, json) = webhooks(
-        &sim,
-        &data,
-        "apply",
-        &["--event-url", "http://127.0.0.1:9/events"],
-        Some("s"),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(json["summary"]["failed"].as_u64().unwrap() > 0, "{json}");
 }
 
 #[tokio::test]
