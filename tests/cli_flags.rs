@@ -2,11 +2,9 @@
 
 mod common;
 
-use common::{cli_env, stderr};
+use common::{EVENTS, hook_cli, stderr};
 use gitlab_sim::{HookOwner, Simulator, tokens};
 use serde_json::Value;
-
-const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
 /// Runs `webhooks <verb>` with `--json` and the secret from `HOOK_SECRET` (unless `secret` is
 /// `None`: then the keychain), in `data`.
@@ -17,20 +15,17 @@ async fn webhooks(
     extra: &[&str],
     secret: Option<&str>,
 ) -> (std::process::Output, Value) {
-    let url = sim.url();
-    let mut args = vec!["webhooks", verb, "--gitlab-url", &url, "--json"];
-    if secret.is_some() {
-        args.extend(["--secret-env", "HOOK_SECRET"]);
-    }
-    if !extra.contains(&"--event-url") {
-        args.extend(["--event-url", EVENTS]);
-    }
+    let mut args = vec!["--json"];
     args.extend_from_slice(extra);
-    let mut env = vec![("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap())];
-    if let Some(s) = secret {
-        env.push(("HOOK_SECRET", s));
-    }
-    let out = cli_env(&args, Some(tokens::API), None, &env).await;
+    let out = hook_cli(
+        sim,
+        data.path(),
+        &["webhooks", verb],
+        &args,
+        tokens::API,
+        secret,
+    )
+    .await;
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out, json)
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Mutex;
 
-use common::{cli_env, stderr};
+use common::{EVENTS, hook_cli, stderr};
 use gitlab_onboard::Secret;
 use gitlab_onboard::scopes::{self, TokenReport};
 use gitlab_onboard::token::Session;
@@ -15,32 +15,23 @@ use gitlab_onboard::webhooks::{
 use gitlab_sim::{HookOwner, Simulator, tokens};
 use serde_json::Value;
 
-const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
-
 async fn run(
     sim: &Simulator,
     data: &tempfile::TempDir,
     verb: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let url = sim.url();
-    let mut args = vec![
-        "webhooks",
-        verb,
-        "--gitlab-url",
-        &url,
-        "--event-url",
-        EVENTS,
-        "--secret-env",
-        "HOOK_SECRET",
-        "--json",
-    ];
+    let mut args = vec!["--json"];
     args.extend_from_slice(extra);
-    let env = [
-        ("HOOK_SECRET", "group-secret"),
-        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
-    ];
-    cli_env(&args, Some(tokens::API), None, &env).await
+    hook_cli(
+        sim,
+        data.path(),
+        &["webhooks", verb],
+        &args,
+        tokens::API,
+        Some("group-secret"),
+    )
+    .await
 }
 
 /// Our hooks: (on the group `acme`, on projects below `acme`, anywhere else).

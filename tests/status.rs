@@ -2,11 +2,9 @@
 
 mod common;
 
-use common::{cli_env, stderr};
+use common::{EVENTS, cli_env, hook_cli, stderr};
 use gitlab_sim::{AlertStatus, HookOwner, Owner, Simulator, tokens};
 use serde_json::Value;
-
-const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
 /// Runs the CLI with the test's data directory and webhook secret.
 async fn run(
@@ -15,23 +13,15 @@ async fn run(
     command: &[&str],
     token: &str,
 ) -> std::process::Output {
-    let url = sim.url();
-    let mut args = command.to_vec();
-    args.extend([
-        "--gitlab-url",
-        &url,
-        "--event-url",
-        EVENTS,
-        "--secret-env",
-        "HOOK_SECRET",
-        "--group",
-        "acme",
-    ]);
-    let env = [
-        ("HOOK_SECRET", "status-secret"),
-        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
-    ];
-    cli_env(&args, Some(token), None, &env).await
+    hook_cli(
+        sim,
+        data.path(),
+        command,
+        &["--group", "acme"],
+        token,
+        Some("status-secret"),
+    )
+    .await
 }
 
 /// `status --json`: the exit code and the object.

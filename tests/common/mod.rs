@@ -46,6 +46,38 @@ pub async fn cli(args: &[&str], token: Option<&str>, stdin: Option<&str>) -> std
     cli_env(args, token, stdin, &[]).await
 }
 
+/// The crawler's event URL the CLI tests hook.
+pub const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
+
+/// Runs `command` (`["webhooks", "apply"]`, `["status"]`, …) against the simulator with the
+/// test's data directory, the event URL [`EVENTS`] (unless `extra` names one), the webhook
+/// secret from `HOOK_SECRET` when `secret` is given (else the keychain), then `extra`.
+pub async fn hook_cli(
+    sim: &gitlab_sim::Simulator,
+    data: &std::path::Path,
+    command: &[&str],
+    extra: &[&str],
+    token: &str,
+    secret: Option<&str>,
+) -> std::process::Output {
+    let url = sim.url();
+    let mut args = command.to_vec();
+    args.extend(["--gitlab-url", &url]);
+    if secret.is_some() {
+        args.extend(["--secret-env", "HOOK_SECRET"]);
+    }
+    if !extra.contains(&"--event-url") {
+        args.extend(["--event-url", EVENTS]);
+    }
+    args.extend_from_slice(extra);
+    let data = data.to_str().expect("a UTF-8 temporary path");
+    let mut env = vec![("GITLAB_ONBOARD_DATA_DIR", data)];
+    if let Some(s) = secret {
+        env.push(("HOOK_SECRET", s));
+    }
+    cli_env(&args, Some(token), None, &env).await
+}
+
 /// [`cli`] with extra environment variables.
 pub async fn cli_env(
     args: &[&str],
