@@ -82,7 +82,7 @@ pub enum RotateError {
     ExpiresAt(#[from] ExpiresAtError),
     /// No self-rotation on this GitLab (before 16.10): the manual steps apply.
     #[error(
-        "this GitLab cannot rotate a token itself (GitLab 16.10 or later is needed): rotate it by hand as shown above"
+        "this GitLab cannot rotate a token itself (GitLab 16.10 or later is needed): in GitLab, Preferences > Access tokens, create a token with the same scopes, revoke the old one, then run `gitlab-onboard login`"
     )]
     Unsupported,
     /// The token was revoked already (rotated before?); nothing was sent to rotate it.
