@@ -308,6 +308,9 @@ pub enum Error {
     /// GitLab or the network.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The token was not rotated, or its rotation's answer was lost.
+    #[error(transparent)]
+    Rotate(#[from] crate::rotate::RotateError),
     /// The user-mapping upload to Google Cloud Storage failed.
     #[error(transparent)]
     Upload(#[from] crate::upload::UploadError),
@@ -372,6 +375,7 @@ impl Error {
             Error::Keychain(_) => "keychain",
             Error::TokenTooWeak { .. } => "insufficient_scope",
             Error::Api(e) => e.code(),
+            Error::Rotate(e) => e.code(),
             Error::Upload(e) => e.code(),
         }
     }

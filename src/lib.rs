@@ -7,7 +7,8 @@
 //! 3. [`webhooks`]: the crawler's webhook on every project, automatic or by hand, verified.
 //! 4. [`users`]: the user ID → email CSV, and [`upload`]: that CSV handed to the crawler's GCS bucket.
 //!
-//! Day two: [`status`] says whether the token and the webhooks still hold.
+//! Day two: [`status`] says whether the token and the webhooks still hold; [`rotate`] replaces
+//! the token with a new one.
 
 pub mod client;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod files;
 pub mod instance;
 pub mod keychain;
 pub mod model;
+pub mod rotate;
 pub mod scopes;
 pub mod secret;
 pub mod status;

@@ -18,6 +18,8 @@ pub(crate) enum Need {
     ApiOrReadUser,
     /// Any scope (`/personal_access_tokens/self`).
     AnyScope,
+    /// `api` or `self_rotate` (`POST /personal_access_tokens/self/rotate`).
+    SelfRotate,
 }
 
 /// The authenticated caller.
@@ -76,6 +78,7 @@ pub(crate) fn authenticate(
     let read = method == Method::GET || method == Method::HEAD;
     let allowed: &[&str] = match (need, read) {
         (Need::AnyScope, _) => &[],
+        (Need::SelfRotate, _) => &["api", "self_rotate"],
         (Need::Api, true) => &["api", "read_api"],
         (Need::ApiOrReadUser, true) => &["api", "read_api", "read_user"],
         (_, false) => &["api"],

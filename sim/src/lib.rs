@@ -22,6 +22,7 @@ mod paginate;
 mod params;
 mod ratelimit;
 mod rng;
+mod rotation;
 mod routes;
 mod seed;
 mod server;

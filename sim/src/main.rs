@@ -45,6 +45,9 @@ struct Args {
     /// Answer 404 on /personal_access_tokens/self, like GitLab before 15.5.
     #[arg(long)]
     legacy_no_token_self: bool,
+    /// Answer 404 on POST /personal_access_tokens/self/rotate, like GitLab before 16.10.
+    #[arg(long)]
+    legacy_no_token_rotate: bool,
     /// Refuse hook URLs on loopback or private hosts (422), like a default GitLab.
     #[arg(long)]
     block_local_hook_urls: bool,
@@ -100,6 +103,7 @@ async fn main() -> std::io::Result<()> {
         rate_limit_headers: args.rate_limit_headers,
         fail_every: args.fail_every,
         legacy_no_token_self: args.legacy_no_token_self,
+        legacy_no_token_rotate: args.legacy_no_token_rotate,
         block_local_hook_urls: args.block_local_hook_urls,
         link_base: args.link_base,
         lose_write_answers_every: args.lose_write_answers_every,

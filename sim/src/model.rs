@@ -341,6 +341,9 @@ pub struct Token {
     pub revoked: bool,
     /// Last use, updated on every authenticated request.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The token this one replaced by rotation (GitLab's `previous_personal_access_token_id`):
+    /// tokens linked this way form a family ([`World::token_family`](crate::World::token_family)).
+    pub rotated_from: Option<Id>,
 }
 
 impl Token {

@@ -36,6 +36,9 @@ pub struct Knobs {
     /// Behave like GitLab before 15.5: `/personal_access_tokens/self` answers
     /// 404 `{"error":"404 Not Found"}`.
     pub legacy_no_token_self: bool,
+    /// Behave like GitLab before 16.10: `POST /personal_access_tokens/self/rotate` answers
+    /// 404 `{"error":"404 Not Found"}` (so does `legacy_no_token_self`, GitLab before 15.5).
+    pub legacy_no_token_rotate: bool,
     /// Refuse hook URLs on loopback or private hosts with 422 `{"error":"Invalid url given"}`,
     /// as GitLab does unless an administrator allows local network requests.
     pub block_local_hook_urls: bool,

@@ -681,6 +681,7 @@ impl World {
                 expires_at,
                 revoked: false,
                 last_used_at: None,
+                rotated_from: None,
             },
         );
         id

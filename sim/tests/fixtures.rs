@@ -927,3 +927,26 @@ async fn throttled_requests_get_the_plain_text_body_and_headers() {
             .any(|r| r.throttled && r.status == 429 && r.path == "/api/v4/user")
     );
 }
+
+#[tokio::test]
+async fn token_rotation_matches_the_fixture() {
+    let (sim, api) = start().await;
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let rotated = api
+        .call(
+            Method::POST,
+            "/personal_access_tokens/self/rotate",
+            Some(tokens::API),
+            Some(json!({ "expires_at": date })),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    assert_shape("personal_access_tokens_rotate.json", &rotated.body, &[]);
+    assert_eq!(rotated.body["expires_at"], json!(date));
+    assert_eq!(rotated.body["scopes"], json!(["api"]));
+    let new = rotated.body["token"].as_str().unwrap().to_owned();
+    assert_ne!(new, tokens::API);
+    assert_eq!(sim.state(|w| w.token(&new).map(|t| t.revoked)), Some(false));
+}

@@ -1,5 +1,6 @@
 //! Command-line arguments and the commands they run.
 
+mod rotate;
 mod scope;
 mod status;
 mod token;
@@ -47,6 +48,8 @@ enum Command {
     /// Day two: the token's expiry and scopes, and each webhook's health (exit 4: needs
     /// attention).
     Status(status::StatusArgs),
+    /// Day two: replace the token with a new one (GitLab 16.10+); the old one is revoked.
+    Rotate(rotate::RotateArgs),
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -86,16 +89,33 @@ impl Connection {
     /// The token from `GITLAB_TOKEN`, else from the keychain entry `login` (or the app) saved.
     async fn session(&self) -> Result<Session, Error> {
         let url = self.url()?;
-        let token = match std::env::var("GITLAB_TOKEN") {
-            Ok(value) if !value.trim().is_empty() => parse_token(&value)?,
-            _ => Keychain::system()?.token(&url)?.ok_or_else(|| {
-                Error::TokenInput(gitlab_onboard::token::TokenInputError::Missing(
-                    url.to_string(),
-                ))
-            })?,
-        };
+        let (token, _) = self.token(&url)?;
         Session::open(self.config(url, token)).await
     }
+
+    /// The token from `GITLAB_TOKEN`, else from the keychain, and where it came from.
+    fn token(&self, url: &GitLabUrl) -> Result<(Secret, TokenSource), Error> {
+        match std::env::var("GITLAB_TOKEN") {
+            Ok(value) if !value.trim().is_empty() => Ok((parse_token(&value)?, TokenSource::Env)),
+            _ => {
+                let keychain = Keychain::system()?;
+                let token = keychain.token(url)?.ok_or_else(|| {
+                    Error::TokenInput(gitlab_onboard::token::TokenInputError::Missing(
+                        url.to_string(),
+                    ))
+                })?;
+                Ok((token, TokenSource::Keychain(keychain)))
+            }
+        }
+    }
+}
+
+/// Where the token came from.
+enum TokenSource {
+    /// The `GITLAB_TOKEN` environment variable.
+    Env,
+    /// The OS keychain (this handle).
+    Keychain(Keychain),
 }
 
 /// Runs the command; returns the exit code, or the error to print.
@@ -113,6 +133,7 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         Command::Users(args) => users::run(&args).await,
         Command::Upload(args) => upload::run(&args).await,
         Command::Status(args) => status::run(&args).await,
+        Command::Rotate(args) => rotate::run(&args).await,
     }
 }
 

@@ -168,6 +168,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/users", get(users::list))
         .route("/users/{id}", get(users::get_one))
         .route("/personal_access_tokens/self", get(tokens::self_info))
+        .route(
+            "/personal_access_tokens/self/rotate",
+            post(tokens::rotate_self),
+        )
         .route("/projects", get(projects::list))
         .route("/projects/{id}", get(projects::get_one))
         .route(

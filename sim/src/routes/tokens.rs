@@ -1,12 +1,16 @@
-//! Token introspection: `GET /personal_access_tokens/self` and `GET /oauth/token/info`.
+//! Token introspection: `GET /personal_access_tokens/self` and `GET /oauth/token/info`;
+//! self-rotation: `POST /personal_access_tokens/self/rotate`.
 
 use super::{ApiResult, Ctx, json};
 use crate::auth::Need;
 use crate::error::ApiError;
 use crate::model::TokenKind;
+use crate::params::Body;
+use crate::rotation::{ExpiryRefused, rotated_expiry};
+use axum::body::Bytes;
 use axum::http::StatusCode;
-use chrono::Utc;
-use serde_json::json;
+use chrono::{NaiveDate, Utc};
+use serde_json::{Value, json};
 
 /// OAuth access tokens live two hours.
 const OAUTH_LIFETIME_SECS: i64 = 7200;
@@ -54,4 +58,60 @@ pub(super) async fn oauth_info(ctx: Ctx) -> ApiResult {
             "created_at": token.created_at.timestamp(),
         }),
     ))
+}
+
+/// `POST /personal_access_tokens/self/rotate` (16.10): `api` or `self_rotate` scope; revokes
+/// the token and answers 200 with the new one, `token` included. `expires_at` (YYYY-MM-DD)
+/// within a year, else one week from today. A revoked token gets 401 and, as GitLab's reuse
+/// detection does on rotation requests only, its whole family is revoked. 405 for OAuth
+/// tokens; 404 with the `legacy_no_token_rotate` or `legacy_no_token_self` knob.
+pub(super) async fn rotate_self(ctx: Ctx, body: Bytes) -> ApiResult {
+    let knobs = ctx.knobs();
+    if knobs.legacy_no_token_rotate || knobs.legacy_no_token_self {
+        return Err(ApiError::no_route());
+    }
+    let today = Utc::now().date_naive();
+    let mut world = ctx.world();
+    let secret = ctx.token().unwrap_or_default();
+    if world
+        .token(&secret)
+        .is_some_and(|t| t.revoked && !t.expired(today))
+    {
+        world.revoke_token_family(&secret);
+    }
+    let caller = ctx.auth(&mut world, Need::SelfRotate)?;
+    if caller.kind != TokenKind::Personal {
+        return Err(ApiError::message(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "405 Method Not Allowed",
+        ));
+    }
+    let params = Body::parse(ctx.content_type(), &body, &ctx.query)?;
+    let asked = params
+        .string("expires_at")?
+        .map(|s| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid_param("expires_at"))
+        })
+        .transpose()?;
+    let expires_at = rotated_expiry(asked, today).map_err(|refused| match refused {
+        ExpiryRefused::NotInFuture => {
+            ApiError::bad_request("Expiration date must be in the future")
+        }
+        ExpiryRefused::TooLate(max) => {
+            ApiError::bad_request(&format!("Expiration date must be before {max}"))
+        }
+    })?;
+    let new_secret = world
+        .rotate_token(&secret, expires_at)
+        .ok_or_else(ApiError::unauthorized)?;
+    let token = world
+        .token(&new_secret)
+        .ok_or_else(ApiError::unauthorized)?;
+    let mut answer = ctx.render(&world).token(token);
+    if let Value::Object(fields) = &mut answer {
+        fields.remove("last_used_ips");
+        fields.insert("token".into(), Value::String(new_secret.clone()));
+    }
+    Ok(json(StatusCode::OK, answer))
 }
