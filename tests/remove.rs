@@ -286,6 +286,89 @@ async fn several_hooks_set_by_hand_are_left_to_a_person() {
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
 }
 
+#[tokio::test]
+async fn a_hook_changed_after_the_plan_is_kept_and_one_gone_counts_as_deleted() {
+    use gitlab_onboard::scopes::{self, HookAccess};
+    use gitlab_onboard::webhooks::{EventUrl, Fingerprints, HookSpec, Selection, Triggers, remove};
+    use std::sync::Mutex;
+
+    let sim = common::demo().await;
+    let session = common::session(&sim, tokens::API).await.unwrap();
+    let report = scopes::detect(&session, &|_| {}).await.unwrap();
+    let projects = Selection::default().pick(&report);
+    let spec = HookSpec {
+        url: EventUrl::parse(EVENTS).unwrap(),
+        triggers: Triggers::default(),
+        secret: gitlab_onboard::Secret::new(SECRET),
+    };
+    let writable: Vec<u64> = projects
+        .iter()
+        .filter(|p| p.hooks == HookAccess::Automatic)
+        .map(|p| p.id)
+        .take(3)
+        .collect();
+    assert_eq!(writable.len(), 3);
+    // Set by hand, one on each: the crawler's (the only hook with its URL there).
+    let hooks: Vec<u64> = sim.state(|w| {
+        writable
+            .iter()
+            .map(|p| w.add_hook(HookOwner::Project(*p), EVENTS, None))
+            .collect()
+    });
+    let (changed, gone, kept) = (hooks[0], hooks[1], hooks[2]);
+    let fingerprints = Mutex::new(Fingerprints::in_memory());
+    let planned = remove::plan(
+        &session.client,
+        &report,
+        &projects,
+        &[],
+        &spec,
+        &Fingerprints::in_memory(),
+        &|_| {},
+    )
+    .await;
+    assert_eq!(planned.summary().delete, 3);
+    assert!(
+        sim.requests().iter().all(|r| r.method == "GET"),
+        "a plan writes nothing"
+    );
+
+    // Meanwhile, one is pointed elsewhere and one deleted by someone else.
+    sim.state(|w| {
+        w.hook_mut(changed).unwrap().url = "https://elsewhere.example.com/e".into();
+        w.remove_hook(gone);
+    });
+    let done = remove::remove(
+        &session.client,
+        &report,
+        &planned,
+        &spec,
+        &fingerprints,
+        &|_| {},
+    )
+    .await;
+    let of = |hook: u64| {
+        done.projects
+            .iter()
+            .find(|t| t.delete.contains(&hook) || t.deleted.contains(&hook))
+            .unwrap()
+    };
+    assert!(
+        matches!(&of(changed).status, remove::Status::Failed { code, .. } if code == "hook_changed"),
+        "{:?}",
+        of(changed)
+    );
+    assert!(
+        sim.state(|w| w.hook(changed).is_some()),
+        "not ours any more: kept"
+    );
+    assert_eq!(of(gone).status, remove::Status::Deleted);
+    assert_eq!(of(kept).status, remove::Status::Deleted);
+    assert!(sim.state(|w| w.hook(kept).is_none()));
+    assert!(done.incomplete(), "the changed hook is reported");
+    assert_eq!(done.summary().deleted, 2);
+}
+
 /// Runs `logout --all` for the simulator's instance, with no keychain reachable (on Linux:
 /// a Secret Service address that does not exist).
 async fn logout_all(sim: &Simulator, data: &tempfile::TempDir) -> std::process::Output {

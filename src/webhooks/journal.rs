@@ -297,6 +297,31 @@ mod tests {
     }
 
     #[test]
+    fn discard_removes_one_instances_journals_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let options = RunOptions::default();
+        drop(Journal::open(&lock, "https://g", &spec("s"), &options, &key).unwrap());
+        drop(Journal::open(&lock, "https://h", &spec("s"), &options, &key).unwrap());
+        std::fs::write(dir.path().join("notes.jsonl"), b"keep").unwrap();
+        assert_eq!(Journal::discard(&lock, "https://g").unwrap(), 1);
+        assert_eq!(Journal::discard(&lock, "https://g").unwrap(), 0);
+        assert_eq!(
+            journals(dir.path()).len(),
+            2,
+            "https://h's and a file not ours"
+        );
+        let resumed = Journal::open(&lock, "https://h", &spec("s"), &options, &key).unwrap();
+        assert_eq!(
+            journals(dir.path()).len(),
+            2,
+            "https://h's journal was kept"
+        );
+        drop(resumed);
+    }
+
+    #[test]
     fn one_journal_per_run_and_another_spec_retires_it() {
         let dir = tempfile::tempdir().unwrap();
         let lock = RunLock::acquire(dir.path()).unwrap();
