@@ -175,6 +175,77 @@ async fn without_yes_and_without_a_terminal_nothing_is_written_and_the_exit_is_2
     assert!(writes(&sim).is_empty());
 }
 
+/// Runs `webhooks remove` on a terminal (a pseudo-terminal from util-linux `script`), typing
+/// `answer`; `None` where there is no `script`.
+#[cfg(target_os = "linux")]
+async fn remove_on_a_terminal(
+    sim: &Simulator,
+    data: &tempfile::TempDir,
+    answer: &str,
+) -> Option<std::process::Output> {
+    use tokio::io::AsyncWriteExt;
+    let script = std::path::Path::new("/usr/bin/script");
+    if !script.exists() {
+        return None;
+    }
+    let command = format!(
+        "{} webhooks remove --gitlab-url {} --event-url {EVENTS} --secret-env HOOK_SECRET",
+        env!("CARGO_BIN_EXE_gitlab-onboard"),
+        sim.url()
+    );
+    let mut child = tokio::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .env("GITLAB_TOKEN", tokens::API)
+        .env("HOOK_SECRET", SECRET)
+        .env("GITLAB_ONBOARD_DATA_DIR", data.path())
+        .env(
+            "GITLAB_ONBOARD_FINGERPRINT_KEY",
+            "cli-tests-fingerprint-key-0123456789abcdef",
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the CLI answers within a minute")
+        .unwrap();
+    Some(out)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn on_a_terminal_it_asks_and_deletes_only_on_yes() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let (out, _) = webhooks(&sim, &data, "apply", &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let applied = with_our_url(&sim).len();
+    sim.clear_requests();
+    let Some(out) = remove_on_a_terminal(&sim, &data, "n\n").await else {
+        eprintln!("skipped: no util-linux `script` for a pseudo-terminal");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(&format!("Delete {applied} hooks? [y/N]")),
+        "{shown}"
+    );
+    assert!(shown.contains("Nothing deleted."), "{shown}");
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
+    assert_eq!(with_our_url(&sim).len(), applied);
+
+    let out = remove_on_a_terminal(&sim, &data, "y\n").await.unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(with_our_url(&sim).is_empty(), "{shown}");
+}
+
 #[tokio::test]
 async fn a_group_hook_of_ours_is_removed_too() {
     let sim = common::demo().await;
