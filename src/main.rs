@@ -1,9 +1,10 @@
 //! `gitlab-onboard`: the wizard's steps from the command line.
 //!
-//! Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage; 3 the token works but
+//! Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage, or `webhooks remove`
+//! with hooks to delete but neither `--yes` nor a terminal to confirm; 3 the token works but
 //! lacks the scopes the crawler needs; 4 some project failed (apply) or lacks a correct hook
-//! (verify), or something needs attention (status); 130 an apply stopped by Ctrl-C (run it
-//! again to continue).
+//! (verify), something needs attention (status), or a crawler hook remains (remove); 130 an
+//! apply stopped by Ctrl-C (run it again to continue).
 
 mod cli;
 

@@ -32,8 +32,9 @@ pub struct Args {
 enum Command {
     /// Check a personal access token and keep it in the OS keychain (prompts without echo).
     Login(Connection),
-    /// Forget the token kept in the OS keychain for this instance.
-    Logout(Connection),
+    /// Forget the token kept in the OS keychain for this instance (with --all: also the
+    /// webhook secret, the fingerprint key and this instance's files in the data directory).
+    Logout(token::LogoutArgs),
     /// The crawler's webhook on every selected project: plan, apply or verify.
     Webhooks {
         /// plan, apply or verify.
@@ -122,12 +123,7 @@ enum TokenSource {
 pub async fn run(args: Args) -> Result<ExitCode, Error> {
     match args.command {
         Command::Login(connection) => token::login(&connection).await,
-        Command::Logout(connection) => {
-            let url = connection.url()?;
-            Keychain::system()?.delete_token(&url)?;
-            println!("Forgot the token for {url}.");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Logout(args) => token::logout(&args),
         Command::Token { connection, json } => token::report(&connection, json).await,
         Command::Webhooks { verb, args } => webhooks::run(verb, &args).await,
         Command::Users(args) => users::run(&args).await,

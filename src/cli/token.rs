@@ -3,10 +3,14 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use gitlab_onboard::Error;
-use gitlab_onboard::keychain::Keychain;
+use clap::Args as ClapArgs;
+
+use gitlab_onboard::files::{RunLock, data_dir};
+use gitlab_onboard::keychain::{Keychain, KeychainError};
 use gitlab_onboard::scopes::{self, Expiry, Mode, TokenReport};
 use gitlab_onboard::token::{Session, parse_token};
+use gitlab_onboard::webhooks::{Fingerprints, Journal};
+use gitlab_onboard::{Error, GitLabUrl};
 
 use super::{Connection, term};
 
@@ -37,6 +41,84 @@ pub async fn login(connection: &Connection) -> Result<ExitCode, Error> {
         session.client.url()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `logout`'s options.
+#[derive(Debug, ClapArgs)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Also forget the webhook secret and the hook-fingerprint key (keychain), and this
+    /// instance's hook fingerprints and apply journals (data directory). The hooks on GitLab
+    /// stay: remove them first with `webhooks remove`.
+    #[arg(long)]
+    all: bool,
+}
+
+/// Forgets the token; with `--all`, everything this tool keeps for the instance. Says what was
+/// removed, one line each. The data directory is cleared under its run lock (not during an
+/// apply), before the keychain, so a host without a keychain still has its files cleared.
+pub fn logout(args: &LogoutArgs) -> Result<ExitCode, Error> {
+    let url = args.connection.url()?;
+    if !args.all {
+        Keychain::system()?.delete_token(&url)?;
+        println!("Forgot the token for {url}.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = data_dir();
+    if dir.exists() {
+        let lock = RunLock::acquire(&dir)?;
+        let instance = url.to_string();
+        let fingerprints = Fingerprints::discard_instance(&dir, &instance)?;
+        println!(
+            "Removed {fingerprints} hook fingerprints of {url} from {}.",
+            dir.join(Fingerprints::FILE).display()
+        );
+        let journals = Journal::discard(&lock, &instance)
+            .map_err(|e| Error::LocalState(format!("cannot remove the apply journals: {e}")))?;
+        println!(
+            "Removed {journals} apply journals of {url} from {}.",
+            dir.display()
+        );
+    } else {
+        println!(
+            "No data directory at {}: no files to remove.",
+            dir.display()
+        );
+    }
+    let keychain = Keychain::system()?;
+    forget(&url, "token", keychain.token(&url), || {
+        keychain.delete_token(&url)
+    })?;
+    forget(
+        &url,
+        "webhook secret",
+        keychain.webhook_secret(&url),
+        || keychain.delete_webhook_secret(&url),
+    )?;
+    forget(
+        &url,
+        "hook-fingerprint key",
+        keychain.fingerprint_key(&url),
+        || keychain.delete_fingerprint_key(&url),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes one keychain entry and says so (or that there was none).
+fn forget(
+    url: &GitLabUrl,
+    what: &str,
+    kept: Result<Option<gitlab_onboard::Secret>, KeychainError>,
+    delete: impl FnOnce() -> Result<(), KeychainError>,
+) -> Result<(), Error> {
+    if kept?.is_some() {
+        delete()?;
+        println!("Forgot the {what} for {url} (OS keychain).");
+    } else {
+        println!("No {what} was kept for {url} in the OS keychain.");
+    }
+    Ok(())
 }
 
 /// Runs detection and prints the report (a summary, or one JSON object).

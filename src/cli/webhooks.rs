@@ -19,6 +19,8 @@ use gitlab_onboard::webhooks::{
 use gitlab_onboard::{Error, Secret};
 
 use super::scope::HookScope;
+
+mod remove;
 use super::{Connection, term};
 
 /// Exit code while some project lacks a correct hook (verify) or failed (apply).
@@ -38,6 +40,9 @@ pub enum Verb {
     Verify,
     /// Write the steps for the projects a person must hook by hand (see --format, --out).
     Instructions,
+    /// Delete every crawler hook (project and group) in scope, and nothing else: shows the
+    /// plan, then needs --yes or a confirmation on a terminal (exit 2 without either).
+    Remove,
 }
 
 /// An export format for `instructions`.
@@ -83,6 +88,9 @@ pub struct HookArgs {
     /// hand it over another way, or keep the file as private as the secret).
     #[arg(long)]
     include_secret: bool,
+    /// `remove` only: delete without asking.
+    #[arg(long)]
+    yes: bool,
 }
 
 /// Runs a webhook command.
@@ -92,7 +100,7 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
     // One apply at a time per data directory (the app's included), taken first: before a
     // secret is made and saved, and before the fingerprints are read.
     let lock = match verb {
-        Verb::Apply => Some(RunLock::acquire(&dir)?),
+        Verb::Apply | Verb::Remove => Some(RunLock::acquire(&dir)?),
         _ => None,
     };
     let session = args.connection.session().await?;
@@ -106,14 +114,24 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
         );
     }
     let url = session.client.url().clone();
-    let secret = secret(
+    let secret = match secret(
         args,
         &url,
         // Apply sets it on hooks; instructions with --include-secret hand it to a person: both
         // keep it.
         (matches!(verb, Verb::Apply) && report.mode == Mode::Automatic)
             || (matches!(verb, Verb::Instructions) && args.include_secret),
-    )?;
+    ) {
+        // Remove only compares with it: without a keychain, no fingerprint proves a hook
+        // ours, and only the URL tells (see `webhooks::remove`).
+        Err(Error::Keychain(e)) if matches!(verb, Verb::Remove) => {
+            eprintln!(
+                "note: no webhook secret to compare with ({e}); hooks with the crawler's URL are told apart without fingerprints"
+            );
+            webhooks::generate_secret()
+        }
+        other => other?,
+    };
     let triggers = args.scope.triggers();
     let spec = HookSpec {
         url: event_url,
@@ -274,6 +292,18 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Verb::Remove => {
+            let key = key()?;
+            let fingerprints = Mutex::new(load_fingerprints(&dir, &key)?);
+            let groups = webhooks::remove::groups_in_scope(&report, &selection);
+            let scope = remove::Scope {
+                report: &report,
+                projects: &projects,
+                groups: &groups,
+                spec: &spec,
+            };
+            remove::run(client, &scope, &fingerprints, lock.as_ref(), args).await
         }
         Verb::Verify => {
             let asked = groups::asked(&report, &args.group_hooks)?;

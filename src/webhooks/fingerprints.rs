@@ -274,6 +274,46 @@ impl Fingerprints {
         self.save()
     }
 
+    /// Removes every fingerprint of `instance` from the data directory's file, without the
+    /// key (a logout may have none left); returns how many. No file: none. A damaged file is
+    /// left as it is and reported.
+    pub fn discard_instance(dir: &Path, instance: &str) -> Result<usize, FingerprintError> {
+        let path = dir.join(Self::FILE);
+        let bytes = match read_bounded(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(FingerprintError::Corrupt {
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(FingerprintError::Io {
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
+                });
+            }
+        };
+        let mut file: File =
+            serde_json::from_slice(&bytes).map_err(|e| FingerprintError::Corrupt {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+        let prefix = format!("{instance}#");
+        let before = file.hooks.len();
+        file.hooks.retain(|k, _| !k.starts_with(&prefix));
+        let removed = before - file.hooks.len();
+        if removed > 0 {
+            let bytes = serde_json::to_vec_pretty(&file).expect("serializes");
+            crate::files::write_atomically(&path, &bytes).map_err(|e| FingerprintError::Io {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(removed)
+    }
+
     fn save(&self) -> Result<(), FingerprintError> {
         let Some(path) = &self.path else {
             return Ok(());
@@ -489,6 +529,42 @@ mod tests {
             "{m}"
         );
         assert!(!format!("{from_env:?}").contains("0123"), "redacted");
+    }
+
+    #[test]
+    fn an_instance_is_discarded_without_the_key_and_others_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Fingerprints::discard_instance(dir.path(), "https://g").unwrap(),
+            0
+        );
+        let key = FingerprintKey::generate();
+        let s = Secret::new("s");
+        let mut f = load(dir.path(), &key);
+        f.record("https://g", 1, 10, &s).unwrap();
+        f.record("https://g", 2, 11, &s).unwrap();
+        f.record("https://g.example", 1, 10, &s).unwrap();
+        f.record("https://other", 1, 10, &s).unwrap();
+        assert_eq!(
+            Fingerprints::discard_instance(dir.path(), "https://g").unwrap(),
+            2
+        );
+        let again = load(dir.path(), &key);
+        assert!(!again.matches("https://g", 1, 10, &s));
+        assert!(!again.matches("https://g", 2, 11, &s));
+        assert!(
+            again.matches("https://g.example", 1, 10, &s),
+            "a prefix only"
+        );
+        assert!(again.matches("https://other", 1, 10, &s));
+
+        std::fs::write(dir.path().join("hooks.json"), b"garbage").unwrap();
+        let e = Fingerprints::discard_instance(dir.path(), "https://g").unwrap_err();
+        assert!(matches!(e, FingerprintError::Corrupt { .. }), "{e}");
+        assert_eq!(
+            std::fs::read(dir.path().join("hooks.json")).unwrap(),
+            b"garbage"
+        );
     }
 
     #[cfg(unix)]

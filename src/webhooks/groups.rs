@@ -117,7 +117,7 @@ impl GroupHook {
     }
 }
 
-fn below(group: &str, namespace: &str) -> bool {
+pub(super) fn below(group: &str, namespace: &str) -> bool {
     namespace == group || namespace.starts_with(&format!("{group}/"))
 }
 

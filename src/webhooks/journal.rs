@@ -59,20 +59,14 @@ impl Journal {
     ) -> std::io::Result<Self> {
         let dir = lock.dir();
         files::private_dir(dir)?;
-        let instance_part = &hex_sha256(&[instance])[..16];
         let name = format!(
-            "apply-{instance_part}-{}.jsonl",
+            "{}{}.jsonl",
+            prefix(instance),
             &hex_sha256(&spec_parts(instance, spec, options))[..32]
         );
         let path = dir.join(&name);
         // Journals of other specs on this instance: this run may change what they recorded.
-        let prefix = format!("apply-{instance_part}-");
-        for entry in std::fs::read_dir(dir)?.flatten() {
-            let other = entry.file_name().to_string_lossy().into_owned();
-            if other.starts_with(&prefix) && other.ends_with(".jsonl") && other != name {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
+        remove_journals(dir, instance, Some(&name))?;
         let mut done = HashMap::new();
         let mut header = None;
         if let Ok(f) = std::fs::File::open(&path) {
@@ -114,6 +108,12 @@ impl Journal {
         })
     }
 
+    /// Removes every apply journal of `instance` in the locked data directory (a removal of
+    /// the crawler's hooks, or a logout, makes what they recorded untrue); returns how many.
+    pub fn discard(lock: &RunLock, instance: &str) -> std::io::Result<usize> {
+        remove_journals(lock.dir(), instance, None)
+    }
+
     /// What an earlier, interrupted run finished for this project.
     pub fn done(&self, project: u64) -> Option<&ProjectOutcome> {
         self.done.get(&project)
@@ -140,6 +140,35 @@ impl Journal {
     pub fn finish(self) -> std::io::Result<()> {
         std::fs::remove_file(&self.path)
     }
+}
+
+/// The start of the names of an instance's journals.
+fn prefix(instance: &str) -> String {
+    format!("apply-{}-", &hex_sha256(&[instance])[..16])
+}
+
+/// Removes `instance`'s journals in `dir` but `keep`; returns how many. A directory not made
+/// yet has none.
+fn remove_journals(
+    dir: &std::path::Path,
+    instance: &str,
+    keep: Option<&str>,
+) -> std::io::Result<usize> {
+    let prefix = prefix(instance);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name.ends_with(".jsonl") && Some(name.as_str()) != keep {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// The instance and the spec without its secret: what names a run's journal.
@@ -265,6 +294,31 @@ mod tests {
         assert_eq!(other.resumed(), 0, "another secret starts afresh");
         other.finish().unwrap();
         assert!(journals(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn discard_removes_one_instances_journals_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let key = FingerprintKey::generate();
+        let options = RunOptions::default();
+        drop(Journal::open(&lock, "https://g", &spec("s"), &options, &key).unwrap());
+        drop(Journal::open(&lock, "https://h", &spec("s"), &options, &key).unwrap());
+        std::fs::write(dir.path().join("notes.jsonl"), b"keep").unwrap();
+        assert_eq!(Journal::discard(&lock, "https://g").unwrap(), 1);
+        assert_eq!(Journal::discard(&lock, "https://g").unwrap(), 0);
+        assert_eq!(
+            journals(dir.path()).len(),
+            2,
+            "https://h's and a file not ours"
+        );
+        let resumed = Journal::open(&lock, "https://h", &spec("s"), &options, &key).unwrap();
+        assert_eq!(
+            journals(dir.path()).len(),
+            2,
+            "https://h's journal was kept"
+        );
+        drop(resumed);
     }
 
     #[test]

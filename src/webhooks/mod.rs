@@ -7,6 +7,7 @@ pub mod groups;
 pub mod instructions;
 pub mod journal;
 mod reconcile;
+pub mod remove;
 pub use reconcile::{SettleWait, set_settle_wait};
 mod run;
 

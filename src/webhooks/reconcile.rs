@@ -27,14 +27,14 @@ pub(super) enum Home {
 }
 
 impl Home {
-    fn hooks(self) -> String {
+    pub(super) fn hooks(self) -> String {
         match self {
             Home::Project(id) => format!("projects/{id}/hooks"),
             Home::Group(id) => format!("groups/{id}/hooks"),
         }
     }
 
-    fn hook(self, hook: u64) -> String {
+    pub(super) fn hook(self, hook: u64) -> String {
         format!("{}/{hook}", self.hooks())
     }
 }

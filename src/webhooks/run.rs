@@ -242,7 +242,7 @@ pub async fn cover(
 }
 
 /// Hook IDs, for a message.
-fn list(hooks: &[u64]) -> String {
+pub(super) fn list(hooks: &[u64]) -> String {
     hooks
         .iter()
         .map(u64::to_string)
@@ -369,7 +369,7 @@ pub async fn verify(
 
 /// Runs `work` for every project with bounded concurrency, reporting progress; results keep
 /// the projects' order.
-async fn each<'a, T: Clone, F, Fut>(
+pub(super) async fn each<'a, T: Clone, F, Fut>(
     projects: &[&'a ProjectAccess],
     client: &Client,
     progress: &(dyn Fn(RunProgress<T>) + Send + Sync),
@@ -411,12 +411,12 @@ where
 }
 
 /// What one project has, as read from GitLab.
-struct Found {
-    outcome: ProjectOutcome,
-    state: State,
+pub(super) struct Found {
+    pub outcome: ProjectOutcome,
+    pub state: State,
 }
 
-enum State {
+pub(super) enum State {
     /// The token cannot list this project's hooks.
     CannotList(String),
     /// Listing failed.
@@ -432,7 +432,7 @@ enum State {
 
 /// Reads one project's hooks. `secret_known(hook)` says whether this tool set that hook with
 /// the current secret (a hook it did not set gets the secret once).
-async fn find(
+pub(super) async fn find(
     client: &Client,
     p: &ProjectAccess,
     spec: &HookSpec,
