@@ -171,9 +171,40 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
     assert!(text.contains("`webhooks apply`"), "{text}");
     assert!(text.contains("Requests: "), "{text}");
 
-    // An apply fixes what it may (the duplicate is someone's: it stays); status agrees.
+    // An apply fixes what it may (the duplicate is someone's: it stays), and writes only where
+    // status found something: a hook for the new project, an update and a test delivery for each
+    // disabled or wrong hook, nothing for the healthy ones; status agrees.
+    sim.clear_requests();
     let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
     assert!(out.status.success(), "{}", stderr(&out));
+    let found = [new, disabled, paused, wrong];
+    let writes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let touched = |w: &String| {
+        found
+            .iter()
+            .any(|id| w.contains(&format!("/api/v4/projects/{id}/hooks")))
+    };
+    assert!(writes.iter().all(touched), "{writes:#?}");
+    for id in found {
+        let prefix = format!("/api/v4/projects/{id}/hooks");
+        assert!(
+            writes.iter().any(|w| w.contains(&prefix)),
+            "nothing written for {id}: {writes:#?}"
+        );
+    }
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| w.starts_with("POST") && w.ends_with("/hooks"))
+            .count(),
+        1,
+        "one new hook, for the new project: {writes:#?}"
+    );
     let (code, json) = status_json(&sim, &data, tokens::API).await;
     assert_eq!(code, Some(4), "{json:#}");
     for list in ["missing", "disabled", "wrong"] {
