@@ -339,3 +339,62 @@ fn control_characters_are_refused() {
     );
     assert!(stdout(&out).is_empty());
 }
+
+#[test]
+fn remove_without_a_user_session_still_deletes_the_units_and_says_what_to_run() {
+    let host = Host::new();
+    host.fake("systemctl", "exit 0");
+    assert!(
+        host.run(&with(&["--via", "systemd", "--install"]), None)
+            .status
+            .success()
+    );
+    // What `enable` makes; a failed `disable` leaves it behind.
+    let wants = host.units().join("timers.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    std::os::unix::fs::symlink(
+        host.units().join("gitlab-onboard.timer"),
+        wants.join("gitlab-onboard.timer"),
+    )
+    .unwrap();
+    host.fake(
+        "systemctl",
+        "echo 'Failed to connect to bus: No medium found' >&2; exit 1",
+    );
+    let out = host.run(&["--remove"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!host.units().join("gitlab-onboard.service").exists());
+    assert!(!host.units().join("gitlab-onboard.timer").exists());
+    assert!(std::fs::symlink_metadata(wants.join("gitlab-onboard.timer")).is_err());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("systemctl --user daemon-reload"), "{err}");
+}
+
+/// systemd's own checker accepts the units, odd arguments included (where it is installed).
+#[test]
+fn systemd_analyze_accepts_the_units() {
+    let analyze = Path::new("/usr/bin/systemd-analyze");
+    if !analyze.exists() {
+        eprintln!("skipped: no systemd-analyze");
+        return;
+    }
+    let host = Host::new();
+    host.fake("systemctl", "exit 0");
+    let out = host.run(
+        &with(&["--via", "systemd", "--install", "--group", "$HOME %n ; \\"]),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Command::new(analyze)
+        .args(["verify", "--man=no"])
+        .arg(host.units().join("gitlab-onboard.service"))
+        .arg(host.units().join("gitlab-onboard.timer"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+}

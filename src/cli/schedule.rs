@@ -495,6 +495,27 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// The real shell: `printf '%s\0' <quoted args>` gives back each argument.
+        #[test]
+        fn sh_reads_back_any_arguments(args in proptest::collection::vec("\\PC{0,12}", 1..5)) {
+            let script = format!(
+                "printf '%s\\0' {}",
+                args.iter().map(|a| sh_quote(a)).collect::<Vec<_>>().join(" ")
+            );
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .expect("sh runs");
+            let text = String::from_utf8(out.stdout).expect("UTF-8 back");
+            let got: Vec<&str> = text.split_terminator('\0').collect();
+            prop_assert_eq!(got, args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+
+    proptest! {
         #[test]
         fn sh_quoting_round_trips(arg in "\\PC*") {
             let q = sh_quote(&arg);
