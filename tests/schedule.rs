@@ -161,7 +161,7 @@ fn print_without_systemd_shows_a_crontab_entry() {
         "--gitlab-url {GITLAB} --event-url {EVENTS} --group 'team a'\\''s \"docs\"' --group ops"
     );
     let job = format!(
-        "0 0 * * * unset GITLAB_TOKEN; {exe} webhooks apply {options}; {exe} status {options}"
+        "0 0 * * * unset GITLAB_TOKEN; out=$({exe} webhooks apply {options} 2>&1) || printf '\\%s\\n' \"$out\"; out=$({exe} status {options} 2>&1) || printf '\\%s\\n' \"$out\""
     );
     assert!(text.lines().any(|l| l == job), "{text}\nwanted {job}");
     assert!(

@@ -254,10 +254,17 @@ pub fn timer_unit(every: Every) -> String {
     )
 }
 
-/// Our crontab entry, two lines: the marker comment, then the job (apply, then status, with
-/// `GITLAB_TOKEN` unset; `%`, special to cron, escaped).
+/// Our crontab entry, two lines: the marker comment, then the job: apply, then status, with
+/// `GITLAB_TOKEN` unset, each printing its output only when it exits non-zero (cron mails
+/// what a job prints: a mail when something needs attention, none for a healthy run). `%`,
+/// special to cron, is escaped.
 pub fn cron_entry(job: &Job, every: Every) -> Result<String, ScheduleError> {
-    let command = format!("unset GITLAB_TOKEN; {}; {}", job.sh(APPLY), job.sh(STATUS));
+    let on_failure = |command: String| format!("out=$({command} 2>&1) || printf '%s\\n' \"$out\"");
+    let command = format!(
+        "unset GITLAB_TOKEN; {}; {}",
+        on_failure(job.sh(APPLY)),
+        on_failure(job.sh(STATUS))
+    );
     Ok(format!(
         "{CRON_MARKER}\n{} {}\n",
         every.cron()?,
@@ -401,7 +408,7 @@ mod tests {
         let lines: Vec<&str> = entry.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0], CRON_MARKER);
-        assert!(lines[1].starts_with("0 */6 * * * unset GITLAB_TOKEN; '/opt/gitlab onboard/bin/gitlab-onboard' webhooks apply --gitlab-url 'https://gitlab.example.com/it'\\''s/'"), "{}", lines[1]);
+        assert!(lines[1].starts_with("0 */6 * * * unset GITLAB_TOKEN; out=$('/opt/gitlab onboard/bin/gitlab-onboard' webhooks apply --gitlab-url 'https://gitlab.example.com/it'\\''s/'"), "{}", lines[1]);
         assert!(lines[1].contains(r"'a b$HOME\%n"));
         assert!(!lines[1].replace(r"\%", "").contains('%'));
 
@@ -417,6 +424,45 @@ mod tests {
         let (again, found) = crontab_without(&without);
         assert!(!found);
         assert_eq!(again, mine);
+    }
+
+    /// The crontab line's command, run as cron does (`\%` back to `%`, by /bin/sh) with a
+    /// stand-in program: quiet when apply and status succeed, status's output when it does not.
+    #[test]
+    fn the_cron_command_prints_only_what_needs_attention() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("stand in");
+        let code = dir.path().join("status-code");
+        std::fs::write(
+            &exe,
+            format!(
+                "#!/bin/sh\necho \"ran $* (${{GITLAB_TOKEN:-no token}})\"\n[ \"$1\" = status ] && exit $(cat '{}')\nexit 0\n",
+                code.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let job = Job::new(
+            exe.to_str().unwrap().to_owned(),
+            vec!["--group".into(), "100% it's".into()],
+        )
+        .unwrap();
+        let entry = cron_entry(&job, Every::parse("1h").unwrap()).unwrap();
+        let line = entry.lines().nth(1).unwrap();
+        let command = line.splitn(6, ' ').nth(5).unwrap().replace(r"\%", "%");
+        let run = |status: &str| {
+            std::fs::write(&code, status).unwrap();
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&command)
+                .env("GITLAB_TOKEN", "must-not-be-seen")
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(run("0"), "", "a healthy run prints nothing");
+        assert_eq!(run("4"), "ran status --group 100% it's (no token)\n");
     }
 
     /// What a POSIX shell makes of a word made of plain characters and single-quoted parts

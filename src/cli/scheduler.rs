@@ -192,8 +192,8 @@ fn schedule(args: &ScheduleArgs, every: Every) -> Result<ExitCode, ScheduleError
         let service_path = dir.join(format!("{UNIT}.service"));
         let timer_path = dir.join(format!("{UNIT}.timer"));
         if !args.install {
-            println!("# {}\n{service}", service_path.display());
-            println!("# {}\n{timer}", timer_path.display());
+            println!("# {}\n{service}", shown(&service_path));
+            println!("# {}\n{timer}", shown(&timer_path));
             println!(
                 "# Install with --install (writes both, then `systemctl --user daemon-reload` and `systemctl --user enable --now {UNIT}.timer`)."
             );
@@ -205,7 +205,7 @@ fn schedule(args: &ScheduleArgs, every: Every) -> Result<ExitCode, ScheduleError
         }
         for (path, text) in [(&service_path, &service), (&timer_path, &timer)] {
             write_private(path, text)?;
-            println!("Wrote {}", path.display());
+            println!("Wrote {}", shown(path));
         }
         let steps: [&[&str]; 2] = [
             &["--user", "daemon-reload"],
@@ -245,6 +245,11 @@ fn schedule(args: &ScheduleArgs, every: Every) -> Result<ExitCode, ScheduleError
     Ok(ExitCode::SUCCESS)
 }
 
+/// A path as printed: control characters escaped.
+fn shown(path: &Path) -> String {
+    term(&path.display().to_string()).into_owned()
+}
+
 /// Writes a unit file atomically, readable by its owner only.
 fn write_private(path: &Path, text: &str) -> Result<(), ScheduleError> {
     let failed = |e: std::io::Error| {
@@ -281,7 +286,7 @@ fn remove(dir: &Path) -> Result<ExitCode, ScheduleError> {
         }
         for path in [&timer, &service] {
             match std::fs::remove_file(path) {
-                Ok(()) => println!("Removed {}", path.display()),
+                Ok(()) => println!("Removed {}", shown(path)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
                     return Err(ScheduleError::System(format!(
@@ -314,7 +319,7 @@ fn remove(dir: &Path) -> Result<ExitCode, ScheduleError> {
     if !removed {
         println!(
             "Nothing to remove: no {UNIT} units in {} and no gitlab-onboard entry in the crontab.",
-            dir.display()
+            shown(dir)
         );
     }
     Ok(code)
