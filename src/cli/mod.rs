@@ -1,6 +1,8 @@
 //! Command-line arguments and the commands they run.
 
 mod rotate;
+mod schedule;
+mod scheduler;
 mod scope;
 mod status;
 mod token;
@@ -51,6 +53,9 @@ enum Command {
     Status(status::StatusArgs),
     /// Day two: replace the token with a new one (GitLab 16.10+); the old one is revoked.
     Rotate(rotate::RotateArgs),
+    /// Day two: run `webhooks apply` then `status` every --every (systemd user timer, else
+    /// cron): prints it, or --install, or --remove. The runs use the keychain's token.
+    Schedule(scheduler::ScheduleArgs),
     /// What the token can do: mode, scopes, owner, expiry, projects by role.
     Token {
         #[command(flatten)]
@@ -130,6 +135,7 @@ pub async fn run(args: Args) -> Result<ExitCode, Error> {
         Command::Upload(args) => upload::run(&args).await,
         Command::Status(args) => status::run(&args).await,
         Command::Rotate(args) => rotate::run(&args).await,
+        Command::Schedule(args) => Ok(scheduler::run(&args)),
     }
 }
 
