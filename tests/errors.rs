@@ -222,11 +222,8 @@ async fn a_write_answered_5xx_is_never_sent_again_by_the_client() {
 
 #[tokio::test]
 async fn unreachable_and_not_gitlab() {
-    // A port nobody listens on.
-    let free = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port nobody listens on (held, so nobody can start to).
+    let (_held, free) = common::refusing_address();
     let mut config = ClientConfig::new(
         GitLabUrl::parse(&format!("http://{free}")).unwrap(),
         Secret::new("x"),

@@ -9,7 +9,6 @@
 mod common;
 mod gcs;
 
-use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -494,10 +493,7 @@ async fn a_stored_object_that_differs_is_deleted_by_generation() {
 
 #[tokio::test]
 async fn a_network_failure_is_reported_and_leaves_the_file_alone() {
-    let closed = StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (_held, closed) = common::refusing_address();
     let dir = tempfile::tempdir().unwrap();
     let (file, bytes) = csv(dir.path(), 3);
     let dest = fresh(&format!("http://{closed}"), "b/o.csv");

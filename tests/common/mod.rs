@@ -46,6 +46,18 @@ pub async fn cli(args: &[&str], token: Option<&str>, stdin: Option<&str>) -> std
     cli_env(args, token, stdin, &[]).await
 }
 
+/// A loopback address that refuses connections for as long as the returned socket lives: the
+/// socket is bound but never listens, so no other process can take the port meanwhile (as it
+/// could one bound, then released).
+pub fn refusing_address() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind a loopback port");
+    let address = socket.local_addr().expect("the bound address");
+    (socket, address)
+}
+
 /// The crawler's event URL the CLI tests hook.
 pub const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
