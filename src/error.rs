@@ -178,7 +178,7 @@ pub enum ApiError {
     /// After a create whose answer was lost, more than one new hook with the crawler's URL
     /// appeared: none is taken for ours.
     #[error(
-        "after a webhook create whose answer was lost, several new hooks with the crawler's URL appeared in {path} (IDs {}): none was taken for this tool's; keep one by hand, then run apply again", ids(.hooks)
+        "after a webhook create whose answer was lost, several new hooks with the crawler's URL appeared in {path} (IDs {}): none was taken for this tool's; keep one by hand, then run apply again", id_list(.hooks)
     )]
     SeveralNewHooks {
         /// The hooks' API path.
@@ -199,7 +199,8 @@ pub enum ApiError {
     },
 }
 
-fn ids(hooks: &[u64]) -> String {
+/// IDs as `1, 2, 3`, for messages.
+pub(crate) fn id_list(hooks: &[u64]) -> String {
     hooks
         .iter()
         .map(u64::to_string)

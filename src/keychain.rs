@@ -75,10 +75,7 @@ impl Keychain {
 
     /// Forgets the token for an instance; succeeds when there was none.
     pub fn delete_token(&self, url: &GitLabUrl) -> Result<(), KeychainError> {
-        match self.entry(Kind::Token, url)?.delete_credential() {
-            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
+        self.delete(Kind::Token, url)
     }
 
     /// Saves (or replaces) the crawler's webhook secret for an instance.

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::error::Error;
+use crate::error::{Error, id_list};
 use crate::scopes::{self, Expiry, HookAccess, Mode, ProjectAccess};
 use crate::token::Session;
 use crate::webhooks::groups::{self, DELIVERED_TWICE, GroupHook};
@@ -266,11 +266,7 @@ fn sort(w: &mut HookStatus, p: &ProjectAccess, c: &ProjectCheck) {
         reasons.push(format!(
             "{} more hooks with the crawler's URL ({})",
             c.duplicates.len(),
-            c.duplicates
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            id_list(&c.duplicates)
         ));
     }
     // A fix the token cannot make is a person's (the check itself already said why when the

@@ -10,7 +10,7 @@ use gitlab_onboard::scopes;
 use gitlab_onboard::users::{self, BuildProgress, Mapping, Options, idp};
 use serde_json::json;
 
-use super::Connection;
+use super::{Connection, term};
 
 /// Arguments of `users`.
 #[derive(Debug, ClapArgs)]
@@ -155,12 +155,12 @@ fn summary(m: &Mapping, args: &UsersArgs, written: usize) -> String {
             out,
             "Check {} (@{}): {}",
             r.id,
-            printable(&r.username),
-            printable(&r.problems.join("; "))
+            term(&r.username),
+            term(&r.problems.join("; "))
         );
     }
     for w in &m.warnings {
-        let _ = writeln!(out, "Warning: {}", printable(w));
+        let _ = writeln!(out, "Warning: {}", term(w));
     }
     if c.unresolved > 0 {
         let _ = writeln!(
@@ -169,32 +169,8 @@ fn summary(m: &Mapping, args: &UsersArgs, written: usize) -> String {
             c.unresolved
         );
         for r in m.unresolved() {
-            let _ = writeln!(
-                out,
-                "  {}\t@{}\t{}",
-                r.id,
-                printable(&r.username),
-                printable(&r.name)
-            );
+            let _ = writeln!(out, "  {}\t@{}\t{}", r.id, term(&r.username), term(&r.name));
         }
     }
     out
-}
-
-/// A string from GitLab or an export, safe for a terminal: control characters (escape
-/// sequences, carriage returns, bells) are written as `\u{…}` escapes.
-fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return s.into();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
 }

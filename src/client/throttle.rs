@@ -90,11 +90,10 @@ struct Window {
     budget: Option<i64>,
     /// When the current window ends.
     reset_at: Option<Instant>,
-    /// The server's reset stamp for the current window, to tell a new window.
+    /// The server's reset stamp for the current window, to tell a new window; set only by an
+    /// answer other than a 429 (shape 1).
     reset_stamp: Option<u64>,
     in_flight: i64,
-    /// Answers other than 429 carried `RateLimit-Remaining` (shape 1): the budget does it all.
-    headers_on_success: bool,
     /// Requests allowed in flight (additive increase, multiplicative decrease), `1..=max`.
     width: f64,
     max: f64,
@@ -197,7 +196,6 @@ impl Throttle {
                 reset_at: None,
                 reset_stamp: None,
                 in_flight: 0,
-                headers_on_success: false,
                 width: max as f64,
                 max: max as f64,
                 epoch: 0,
@@ -308,7 +306,6 @@ impl Throttle {
         ) else {
             return;
         };
-        w.headers_on_success = true;
         // This response's own request was counted in flight until its slot dropped.
         let others = w.in_flight.max(0);
         let learned = i64::try_from(remaining)
@@ -332,7 +329,8 @@ impl Throttle {
         let declared = declared_rate(headers);
         let wait = match declared {
             // Shape 2: the server said its rate; pace every request just under it.
-            Some(declared) if !w.headers_on_success => {
+            // Answers other than 429 carrying `RateLimit-Reset` (shape 1) leave it to the budget.
+            Some(declared) if w.reset_stamp.is_none() => {
                 let rate = match w.pace.filter(|p| p.declared) {
                     // Still a 429 while paced: lower the pace a little.
                     Some(p) if epoch == w.epoch => p.learned.min(declared) * PACE_DECREASE,

@@ -455,7 +455,7 @@ fn scan(
         if email.is_empty() {
             continue;
         }
-        if let Some(c) = email.chars().next().filter(|c| FORMULA_STARTS.contains(c)) {
+        if let Some(c) = super::formula_start(email) {
             return Err(err(
                 Some(line),
                 format!(

@@ -23,7 +23,7 @@ use super::{
     Action, Check, Fingerprints, HookSpec, Journal, ProjectCheck, ProjectOutcome, RunProgress,
 };
 use crate::client::Client;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Error, id_list};
 use crate::model::ProjectHook;
 use crate::scopes::{GroupAccess, Mode, ProjectAccess, TokenReport};
 
@@ -778,11 +778,7 @@ async fn inspect(
         _ if ours.several => Action::Manual {
             reason: format!(
                 "{SEVERAL} (group hooks {})",
-                hook.duplicates
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                id_list(&hook.duplicates)
             ),
         },
         Some(reasons) if reasons.is_empty() => Action::Unchanged,

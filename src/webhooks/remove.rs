@@ -20,10 +20,10 @@ use serde::Serialize;
 
 use super::groups::below;
 use super::reconcile::{self, Home};
-use super::run::{Found, State, each, examine, failed, find, list, lock};
+use super::run::{Found, State, each, examine, failed, find, lock};
 use super::{Action, Fingerprints, HookSpec, RunProgress, Selection};
 use crate::client::Client;
-use crate::error::ApiError;
+use crate::error::{ApiError, id_list};
 use crate::model::ProjectHook;
 use crate::scopes::{GroupAccess, HookAccess, Mode, ProjectAccess, TokenReport};
 
@@ -266,7 +266,7 @@ fn planned(
         Status::Manual {
             reason: format!(
                 "several hooks with the crawler's URL, none set by this tool ({}): if they are the crawler's, delete them by hand",
-                list(&left)
+                id_list(&left)
             ),
         }
     } else if delete.is_empty() {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::reconcile::{self, Home};
 use super::{Action, Fingerprints, HookSpec, Journal, ProjectOutcome};
 use crate::client::Client;
-use crate::error::ApiError;
+use crate::error::{ApiError, id_list};
 use crate::model::{ProjectHook, Role};
 use crate::scopes::{HookAccess, Mode, ProjectAccess, TokenReport};
 
@@ -231,7 +231,7 @@ pub async fn cover(
                     reason: format!(
                         "covered by the group hook of {}, but project hooks with the crawler's URL not set by this tool remain ({}): GitLab delivers each event twice; if they are the crawler's, remove them by hand",
                         group_of(p),
-                        list(&others)
+                        id_list(&others)
                     ),
                 };
             }
@@ -239,15 +239,6 @@ pub async fn cover(
         }
     })
     .await
-}
-
-/// Hook IDs, for a message.
-pub(super) fn list(hooks: &[u64]) -> String {
-    hooks
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Deletes hooks of ours from a project and forgets their fingerprints; returns those GitLab
@@ -583,7 +574,7 @@ async fn decide(
             reason: format!("fix by hand: {}", reasons.join(", ")),
         },
         State::Several => Action::Manual {
-            reason: format!("{SEVERAL} (hooks {})", list(&outcome.duplicates)),
+            reason: format!("{SEVERAL} (hooks {})", id_list(&outcome.duplicates)),
         },
     };
     outcome
