@@ -1,6 +1,7 @@
 //! The window's commands: each parses its arguments, calls the state (and through it the core),
 //! and returns JSON or a [`CommandError`].
 
+use gitlab_onboard::client::origin::Origin;
 use gitlab_onboard::scopes::{DetectProgress, TokenReport};
 use gitlab_onboard::{GitLabUrl, Secret};
 use tauri::ipc::Channel;
@@ -58,29 +59,20 @@ pub async fn open_in_browser<R: Runtime>(
         })
 }
 
-/// `input` as a URL of a page on `instance`, or why not.
+/// `input` as a URL of a page on `instance` (the check the client makes before sending the
+/// token: same scheme, host and port, no credentials, under the instance's path), or why not.
 fn on_instance(instance: &GitLabUrl, input: &str) -> Result<Url, CommandError> {
-    let refused = |why: &str| CommandError {
-        code: "invalid_input",
-        message: format!(
-            "not opened: {why}; only pages of {} open from here",
-            instance.as_str()
-        ),
-    };
-    let base = Url::parse(instance.as_str()).map_err(|_| refused("the instance has no URL"))?;
-    let url = Url::parse(input.trim()).map_err(|_| refused("it is not a URL"))?;
-    if url.origin() != base.origin() {
-        return Err(refused("it is on another site"));
+    let input = input.trim();
+    match Url::parse(input) {
+        Ok(url) if Origin::of(instance).allows(input) => Ok(url),
+        _ => Err(CommandError {
+            code: "invalid_input",
+            message: format!(
+                "not opened: it is not a page of the signed-in GitLab; only pages of {} open from here",
+                instance.as_str()
+            ),
+        }),
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refused("it carries credentials"));
-    }
-    let prefix = instance.prefix();
-    let path = url.path();
-    if !prefix.is_empty() && path != prefix && !path.starts_with(&format!("{prefix}/")) {
-        return Err(refused("it is outside the instance's path"));
-    }
-    Ok(url)
 }
 
 #[cfg(test)]

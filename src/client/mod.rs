@@ -7,7 +7,7 @@
 //! to [`pages::MAX_PAGES`], waits to [`throttle::MAX_RETRY_AFTER`].
 
 mod classify;
-mod origin;
+pub mod origin;
 pub mod pages;
 mod retry;
 pub mod throttle;
