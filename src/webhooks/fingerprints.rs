@@ -195,17 +195,10 @@ impl Fingerprints {
             path: path.display().to_string(),
             detail: e.to_string(),
         };
-        let (file, set_aside) = match read_bounded(&path) {
-            Ok(bytes) => match serde_json::from_slice::<File>(&bytes) {
-                Ok(f) if f.version == VERSION => (f, None),
-                Ok(_) => (File::empty(), None),
-                Err(e) => (File::empty(), Some(set_aside(&path, &e.to_string())?)),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (File::empty(), None),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                (File::empty(), Some(set_aside(&path, &e.to_string())?))
-            }
-            Err(e) => return Err(io(e)),
+        let (file, set_aside) = match read_file(&path).map_err(io)? {
+            Stored::Parsed(f) if f.version == VERSION => (f, None),
+            Stored::Parsed(_) | Stored::Absent => (File::empty(), None),
+            Stored::Damaged(detail) => (File::empty(), Some(set_aside(&path, &detail)?)),
         };
         Ok(Self {
             path: Some(path),
@@ -279,13 +272,13 @@ impl Fingerprints {
     /// left as it is and reported.
     pub fn discard_instance(dir: &Path, instance: &str) -> Result<usize, FingerprintError> {
         let path = dir.join(Self::FILE);
-        let bytes = match read_bounded(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+        let mut file = match read_file(&path) {
+            Ok(Stored::Absent) => return Ok(0),
+            Ok(Stored::Parsed(file)) => file,
+            Ok(Stored::Damaged(detail)) => {
                 return Err(FingerprintError::Corrupt {
                     path: path.display().to_string(),
-                    detail: e.to_string(),
+                    detail,
                 });
             }
             Err(e) => {
@@ -295,38 +288,54 @@ impl Fingerprints {
                 });
             }
         };
-        let mut file: File =
-            serde_json::from_slice(&bytes).map_err(|e| FingerprintError::Corrupt {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
         let prefix = format!("{instance}#");
         let before = file.hooks.len();
         file.hooks.retain(|k, _| !k.starts_with(&prefix));
         let removed = before - file.hooks.len();
         if removed > 0 {
-            let bytes = serde_json::to_vec_pretty(&file).expect("serializes");
-            crate::files::write_atomically(&path, &bytes).map_err(|e| FingerprintError::Io {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            write_file(&path, &file)?;
         }
         Ok(removed)
     }
 
     fn save(&self) -> Result<(), FingerprintError> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let bytes = serde_json::to_vec_pretty(&self.file).expect("serializes");
-        path.parent()
-            .map_or(Ok(()), crate::files::private_dir)
-            .and_then(|()| crate::files::write_atomically(path, &bytes))
-            .map_err(|e| FingerprintError::Io {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })
+        self.path
+            .as_deref()
+            .map_or(Ok(()), |path| write_file(path, &self.file))
     }
+}
+
+/// What the data directory's file holds.
+enum Stored {
+    /// No file.
+    Absent,
+    /// A file that parses.
+    Parsed(File),
+    /// A file too large or that does not parse; the detail says why.
+    Damaged(String),
+}
+
+/// Reads and parses the file at `path`; only a failure to read is `Err`.
+fn read_file(path: &Path) -> std::io::Result<Stored> {
+    match read_bounded(path) {
+        Ok(bytes) => Ok(serde_json::from_slice::<File>(&bytes)
+            .map_or_else(|e| Stored::Damaged(e.to_string()), Stored::Parsed)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Stored::Absent),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Ok(Stored::Damaged(e.to_string())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `file` to `path` atomically, in a private data directory.
+fn write_file(path: &Path, file: &File) -> Result<(), FingerprintError> {
+    let bytes = serde_json::to_vec_pretty(file).expect("serializes");
+    path.parent()
+        .map_or(Ok(()), crate::files::private_dir)
+        .and_then(|()| crate::files::write_atomically(path, &bytes))
+        .map_err(|e| FingerprintError::Io {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })
 }
 
 /// The file's bytes; `InvalidData` when it is larger than [`MAX_FILE`].

@@ -252,27 +252,16 @@ pub async fn apply(
         let known = |id: u64| lock(fingerprints).matches(&instance, g.id, id, &spec.secret);
         let mut hook = inspect(client, report, g, selected, spec, known).await;
         let home = Home::Group(g.id);
-        let before: Vec<u64> = hook
-            .hook_id
-            .into_iter()
-            .chain(hook.duplicates.iter().copied())
-            .collect();
-        let written = match (&hook.action, hook.hook_id) {
-            (Action::Create, _) => {
-                reconcile::create(client, home, spec, &before)
-                    .await
-                    .map(|made| {
-                        hook.duplicates.extend(made.duplicates);
-                        Some(made.hook)
-                    })
-            }
-            (Action::Update { .. }, Some(id)) => {
-                reconcile::update(client, home, id, spec, known(id))
-                    .await
-                    .map(Some)
-            }
-            _ => Ok(None),
-        };
+        let written = reconcile::write(
+            client,
+            home,
+            spec,
+            &hook.action,
+            hook.hook_id,
+            &mut hook.duplicates,
+            known,
+        )
+        .await;
         match written {
             Ok(Some(h)) => {
                 hook.hook_id = Some(h.id);

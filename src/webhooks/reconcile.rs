@@ -9,7 +9,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::HookSpec;
+use super::{Action, HookSpec};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::model::ProjectHook;
@@ -40,7 +40,7 @@ impl Home {
 }
 
 /// The hooks with our URL, as GitLab has them now.
-async fn ours_now(
+pub(super) async fn ours_now(
     client: &Client,
     home: Home,
     spec: &HookSpec,
@@ -133,7 +133,7 @@ async fn new_hooks(
 /// A hook this tool created, as GitLab has it, and further new hooks with our URL seen after
 /// a create whose answer was lost was sent again (the lost one landed after all).
 #[derive(Debug)]
-pub(super) struct Created {
+struct Created {
     /// Ours.
     pub hook: ProjectHook,
     /// New hooks with our URL besides ours: reported as duplicates.
@@ -148,7 +148,7 @@ pub(super) struct Created {
 /// reported ([`ApiError::SeveralNewHooks`]) and none is adopted; none means the write did not
 /// land, and it is sent again. After a create sent again, the hooks are read once more and
 /// other new hooks with our URL are returned as duplicates.
-pub(super) async fn create(
+async fn create(
     client: &Client,
     home: Home,
     spec: &HookSpec,
@@ -202,13 +202,43 @@ pub(super) async fn create(
     }
 }
 
+/// Carries out what a plan decided for one home: a create, or an update of hook `hook_id`
+/// (nothing for any other action), and returns the hook as GitLab then has it. The hooks with
+/// our URL before the write are `hook_id` and `duplicates`; other new hooks with our URL that
+/// a lost create's re-read found join `duplicates`. `known` tells a hook whose secret is ours.
+pub(super) async fn write(
+    client: &Client,
+    home: Home,
+    spec: &HookSpec,
+    action: &Action,
+    hook_id: Option<u64>,
+    duplicates: &mut Vec<u64>,
+    known: impl Fn(u64) -> bool,
+) -> Result<Option<ProjectHook>, ApiError> {
+    match (action, hook_id) {
+        (Action::Create, _) => {
+            let before: Vec<u64> = hook_id
+                .into_iter()
+                .chain(duplicates.iter().copied())
+                .collect();
+            let made = create(client, home, spec, &before).await?;
+            duplicates.extend(made.duplicates);
+            Ok(Some(made.hook))
+        }
+        (Action::Update { .. }, Some(id)) => {
+            update(client, home, id, spec, known(id)).await.map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Sets the spec (secret included) on hook `id` and returns it as GitLab has it.
 /// `secret_known`: the hook already has the current secret, so a re-read that shows the
 /// wanted triggers proves the update; otherwise (GitLab never shows the secret) an update
 /// whose answer was lost is sent again, which is safe: an update is idempotent. A re-read
 /// that shows the hook no longer has our URL (or now carries credentials) stops with
 /// [`ApiError::HookChanged`]: someone changed it meanwhile, and it is not ours to write.
-pub(super) async fn update(
+async fn update(
     client: &Client,
     home: Home,
     id: u64,

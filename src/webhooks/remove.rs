@@ -14,13 +14,14 @@
 //! answers ([`reconcile::delete`]: a re-read that no longer finds the hook proves the delete),
 //! and forgets the fingerprints of the hooks gone.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde::Serialize;
 
 use super::groups::below;
 use super::reconcile::{self, Home};
-use super::run::{Found, State, each, examine, failed, find, lock};
+use super::run::{Found, State, all_ours, each, failed, find, lock};
 use super::{Action, Fingerprints, HookSpec, RunProgress, Selection};
 use crate::client::Client;
 use crate::error::{ApiError, id_list};
@@ -182,28 +183,14 @@ async fn read_project(client: &Client, p: &ProjectAccess, spec: &HookSpec) -> Re
         State::Failed(e) => Read::Failed(e),
         State::Missing => Read::Matches(Vec::new()),
         State::Present(_) | State::Several => {
-            let mut all: Vec<u64> = outcome
-                .hook_id
-                .into_iter()
-                .chain(outcome.duplicates)
-                .collect();
-            all.sort_unstable();
-            Read::Matches(all)
+            Read::Matches(all_ours(outcome.hook_id, outcome.duplicates))
         }
     }
 }
 
 async fn read_group(client: &Client, g: &GroupAccess, spec: &HookSpec) -> Read {
-    match client
-        .get_all::<ProjectHook>(&format!("groups/{}/hooks", g.id), &[], |_| {})
-        .await
-    {
-        Ok(hooks) => {
-            let ours = examine(hooks, spec, |_| false);
-            let mut all: Vec<u64> = ours.hook_id.into_iter().chain(ours.duplicates).collect();
-            all.sort_unstable();
-            Read::Matches(all)
-        }
+    match reconcile::ours_now(client, Home::Group(g.id), spec).await {
+        Ok(hooks) => Read::Matches(all_ours(None, hooks.iter().map(|h| h.id).collect())),
         // No group webhooks on this GitLab (Community Edition): none of ours either.
         Err(ApiError::NotFound { .. }) => Read::Matches(Vec::new()),
         Err(e) => Read::Failed(e),
@@ -354,15 +341,18 @@ pub async fn remove(
             _ => t.clone(),
         });
     }
-    let targets: Vec<&Target> = planned.projects.iter().collect();
-    let by_id = |id: u64| report.projects.iter().find(|p| p.id == id);
+    let by_id: HashMap<u64, &ProjectAccess> = report.projects.iter().map(|p| (p.id, p)).collect();
+    let targets: HashMap<u64, &Target> = planned.projects.iter().map(|t| (t.id, t)).collect();
     // `each` runs over projects: the targets are found again by ID (same order).
-    let selected: Vec<&ProjectAccess> = targets.iter().filter_map(|t| by_id(t.id)).collect();
+    let selected: Vec<&ProjectAccess> = planned
+        .projects
+        .iter()
+        .filter_map(|t| by_id.get(&t.id).copied())
+        .collect();
     let projects = each(&selected, client, progress, |p| {
         let instance = &instance;
         let t = targets
-            .iter()
-            .find(|t| t.id == p.id)
+            .get(&p.id)
             .map(|t| (*t).clone())
             .unwrap_or_else(|| blank(Kind::Project, p.id, &p.path_with_namespace, &p.web_url));
         async move {

@@ -103,28 +103,16 @@ pub async fn apply_resumable(
             let known = |hook: u64| lock(fingerprints).matches(&instance, p.id, hook, &spec.secret);
             let mut outcome = decide(client, mode, p, spec, known).await;
             let home = Home::Project(p.id);
-            // Every hook with our URL before the write: one the write made is not among them.
-            let before: Vec<u64> = outcome
-                .hook_id
-                .into_iter()
-                .chain(outcome.duplicates.iter().copied())
-                .collect();
-            let written = match (&outcome.action, outcome.hook_id) {
-                (Action::Create, _) => {
-                    reconcile::create(client, home, spec, &before)
-                        .await
-                        .map(|made| {
-                            outcome.duplicates.extend(made.duplicates);
-                            Some(made.hook)
-                        })
-                }
-                (Action::Update { .. }, Some(id)) => {
-                    reconcile::update(client, home, id, spec, known(id))
-                        .await
-                        .map(Some)
-                }
-                _ => Ok(None),
-            };
+            let written = reconcile::write(
+                client,
+                home,
+                spec,
+                &outcome.action,
+                outcome.hook_id,
+                &mut outcome.duplicates,
+                known,
+            )
+            .await;
             match written {
                 Ok(Some(hook)) => {
                     outcome.hook_id = Some(hook.id);
@@ -212,8 +200,8 @@ pub async fn cover(
             match state {
                 State::Failed(e) => outcome.action = failed(&e, client.url().is_gitlab_com()),
                 State::Present(_) | State::Several => {
-                    outcome.duplicates.extend(outcome.hook_id.take());
-                    outcome.duplicates.sort_unstable();
+                    outcome.duplicates =
+                        all_ours(outcome.hook_id.take(), std::mem::take(&mut outcome.duplicates));
                 }
                 State::Missing | State::CannotList(_) => {}
             }
@@ -490,6 +478,13 @@ pub(super) struct Ours {
     /// Several hooks with our URL and none set by this tool: none is taken for ours
     /// (`hook_id` is `None`, all are in `duplicates`).
     pub several: bool,
+}
+
+/// Every hook with the crawler's URL, ours first found or not, in ID order.
+pub(super) fn all_ours(hook_id: Option<u64>, duplicates: Vec<u64>) -> Vec<u64> {
+    let mut all: Vec<u64> = hook_id.into_iter().chain(duplicates).collect();
+    all.sort_unstable();
+    all
 }
 
 /// The action when several hooks have the crawler's URL and this tool set none of them.
