@@ -123,6 +123,21 @@ pub async fn upload(
     })
 }
 
+/// An endpoint the admin gave (`what`, for messages): an http(s) URL with a host, HTTPS unless
+/// loopback; `hint` says what to give instead.
+fn endpoint(what: &'static str, input: &str, hint: &'static str) -> Result<Url, UploadError> {
+    let url = Url::parse(input)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| UploadError::BadUrl {
+            what,
+            input: input.to_owned(),
+            hint,
+        })?;
+    require_https(what, &url)?;
+    Ok(url)
+}
+
 /// HTTPS, or plain HTTP to a loopback address (an emulator or a test endpoint).
 fn require_https(what: &'static str, url: &Url) -> Result<(), UploadError> {
     match url.scheme() {

@@ -35,16 +35,11 @@ impl UploadPolicy {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| {
-                    let url = Url::parse(s)
-                        .ok()
-                        .filter(|u| u.host().is_some())
-                        .ok_or_else(|| UploadError::BadUrl {
-                            what,
-                            input: s.to_owned(),
-                            hint: "set it to an http(s) endpoint, e.g. http://127.0.0.1:9023",
-                        })?;
-                    super::require_https(what, &url)?;
-                    Ok(url)
+                    super::endpoint(
+                        what,
+                        s,
+                        "set it to an http(s) endpoint, e.g. http://127.0.0.1:9023",
+                    )
                 })
                 .transpose()
         };

@@ -215,15 +215,11 @@ impl ServiceAccountUpload {
         check_bucket(bucket)?;
         check_object(object)?;
         let input = storage_url.unwrap_or(DEFAULT_STORAGE_URL).trim();
-        let storage_url = Url::parse(input)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| UploadError::BadUrl {
-                what: "storage URL",
-                input: input.to_owned(),
-                hint: "give the storage endpoint, e.g. https://storage.googleapis.com",
-            })?;
-        super::require_https("storage URL", &storage_url)?;
+        let storage_url = super::endpoint(
+            "storage URL",
+            input,
+            "give the storage endpoint, e.g. https://storage.googleapis.com",
+        )?;
         Ok(Self {
             bucket: bucket.to_owned(),
             object: object.to_owned(),
