@@ -171,6 +171,12 @@ impl Window {
     /// [`Window::open`] with extra environment variables for the app (e.g. its data directory).
     /// Unless `env` names `GITLAB_ONBOARD_DATA_DIR`, the app gets a fresh one of its own.
     pub async fn open_with(name: &str, env: &[(&str, &OsStr)]) -> Window {
+        Self::open_at(name, env, "token").await
+    }
+
+    /// [`Window::open_with`], waiting for the element `first` (the screen the app opens on)
+    /// instead of the Token screen: a restart resumes where the admin was.
+    pub async fn open_at(name: &str, env: &[(&str, &OsStr)], first: &str) -> Window {
         let own_data_dir = (!env.iter().any(|(k, _)| *k == DATA_DIR_ENV))
             .then(|| tempfile::tempdir().expect("a temporary data directory"));
         let mut env = env.to_vec();
@@ -214,7 +220,7 @@ impl Window {
             driver,
             _data_dir: own_data_dir,
         };
-        window.wait_for("token").await;
+        window.wait_for(first).await;
         window
     }
 
@@ -296,6 +302,91 @@ impl Window {
         let path = artifacts_dir().join(file);
         fs::write(&path, png).expect("write the screenshot");
         path
+    }
+
+    /// Asks for a window of `width` × `height` (the window manager may clamp it to the app's
+    /// minimum size) and returns the viewport's size as the page then sees it.
+    pub async fn resize(&self, width: u32, height: u32) -> (u64, u64) {
+        self.client()
+            .set_window_size(width, height)
+            .await
+            .expect("set the window size");
+        // The page sees the new size after its next layout.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let size = self
+            .client()
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("read the viewport size");
+        let dim = |i: usize| size[i].as_u64().expect("a size in pixels");
+        (dim(0), dim(1))
+    }
+
+    /// What does not fit the window: a horizontal scroll of the page, and each visible
+    /// element whose box reaches beyond the viewport's right edge (described by its tag,
+    /// test ID or text). Empty when everything fits.
+    pub async fn outside_viewport(&self) -> Vec<String> {
+        let script = r#"
+            const out = [];
+            const root = document.scrollingElement || document.documentElement;
+            if (root.scrollWidth > window.innerWidth + 1) {
+              out.push(`page scrolls sideways: ${root.scrollWidth} > ${window.innerWidth}`);
+            }
+            for (const el of document.body.querySelectorAll('*')) {
+              const r = el.getBoundingClientRect();
+              if (r.width === 0 || r.height === 0) continue;
+              if (getComputedStyle(el).visibility === 'hidden') continue;
+              // Inside a box that scrolls on its own, an element may lie beyond the edge.
+              let clipped = false;
+              for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                const o = getComputedStyle(p).overflowX;
+                if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = true; break; }
+              }
+              if (clipped) continue;
+              if (r.right > window.innerWidth + 1 || r.left < -1) {
+                const id = el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : '';
+                const text = (el.textContent || '').trim().slice(0, 40);
+                out.push(`${el.tagName.toLowerCase()}${id} "${text}" spans ${Math.round(r.left)}..${Math.round(r.right)}`);
+              }
+            }
+            return out.slice(0, 20);
+        "#;
+        let found = self
+            .client()
+            .execute(script, vec![])
+            .await
+            .expect("measure the page");
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the page follows a dark colour scheme now (`prefers-color-scheme: dark`).
+    pub async fn prefers_dark(&self) -> bool {
+        self.client()
+            .execute(
+                "return window.matchMedia('(prefers-color-scheme: dark)').matches;",
+                vec![],
+            )
+            .await
+            .expect("query the colour scheme")
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    /// Saves a PNG of the page at `path` (creating its folder) and returns the path.
+    pub async fn screenshot_to(&self, path: &std::path::Path) -> PathBuf {
+        let png = self.client().screenshot().await.expect("screenshot");
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).expect("create the screenshot folder");
+        }
+        fs::write(path, png).expect("write the screenshot");
+        path.to_path_buf()
     }
 
     /// Ends the session (closing the app) before the driver is killed.
