@@ -15,6 +15,7 @@
 //! (GitLab disables hooks when the crawler fails, which seldom hits one alone). Without a
 //! usable record, or with `full`, it reads everything.
 
+pub mod mapping;
 mod record;
 
 use std::collections::BTreeSet;
@@ -31,6 +32,7 @@ use crate::webhooks::{
     Action, Check, Fingerprints, HookSpec, ProjectCheck, RunProgress, Selection,
 };
 
+pub use mapping::MappingStatus;
 pub use record::{Plan, Record, SWEEP_RUNS};
 
 /// What [`status`] checks: which projects, and the hook each should have.
@@ -148,15 +150,22 @@ pub struct Status {
     pub requests: u64,
     /// How much this run read.
     pub scan: Scan,
+    /// The user mapping's age, when `users build` recorded one in the data directory.
+    pub mapping: Option<MappingStatus>,
 }
 
 impl Status {
-    /// True when something needs a person or an apply: the token expires soon or lacks
-    /// scopes, no project is in scope (a mistyped group checks nothing), or a project or group
+    /// True when something needs a person or an apply: members joined since the mapping was
+    /// built, the token expires soon or lacks scopes, no project is in scope (a mistyped group checks nothing), or a project or group
     /// hook is not as wanted (or could not be read).
     pub fn needs_attention(&self) -> bool {
         let w = &self.webhooks;
-        self.token.expires_soon
+        let members_joined = self
+            .mapping
+            .as_ref()
+            .is_some_and(|m| m.appeared.is_some_and(|n| n > 0));
+        members_joined
+            || self.token.expires_soon
             || self.token.mode == Mode::Insufficient
             || w.projects == 0
             || [
@@ -239,6 +248,10 @@ pub async fn status(
             ));
         }
     }
+    let mapping = match &input.data_dir {
+        Some(dir) => mapping::status(client, dir).await,
+        None => None,
+    };
     let days_left = match report.expiry {
         Expiry::Ok { days_left } | Expiry::Soon { days_left } => Some(days_left),
         Expiry::Never => None,
@@ -258,7 +271,29 @@ pub async fn status(
         webhooks,
         requests: client.stats().requests,
         scan,
+        mapping,
     })
+}
+
+/// Removes what status keeps for `instance` in `dir` (its records and the mapping record);
+/// returns how many files went. A directory not made yet has none.
+pub fn forget_instance(dir: &std::path::Path, instance: &str) -> std::io::Result<usize> {
+    let prefix = record::prefix(instance);
+    let mut removed = usize::from(mapping::forget(dir, instance)?);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".json") {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// One pass of [`status`]: the lists, what was read, and the record to keep.
@@ -650,6 +685,23 @@ mod tests {
     }
 
     #[test]
+    fn forgetting_an_instance_removes_its_records_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = "https://gitlab.example.com";
+        let theirs = "https://other.example.com";
+        for instance in [ours, theirs] {
+            let name = format!("{}scope.json", record::prefix(instance));
+            std::fs::write(dir.path().join(name), b"{}").unwrap();
+            let m = mapping::MappingRecord::path(dir.path(), instance);
+            std::fs::write(m, b"{}").unwrap();
+        }
+        assert_eq!(forget_instance(dir.path(), ours).unwrap(), 2);
+        assert_eq!(forget_instance(dir.path(), ours).unwrap(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(forget_instance(&dir.path().join("none"), ours).unwrap(), 0);
+    }
+
+    #[test]
     fn a_fix_the_token_cannot_make_is_manual_too() {
         let read_only = project(HookAccess::Manual {
             reason: "the token is read-only (no `api` scope)".into(),
@@ -686,6 +738,7 @@ mod tests {
             },
             requests: 0,
             scan: Scan::default(),
+            mapping: None,
         };
         assert!(!s.needs_attention());
         s.token.expires_soon = true;
@@ -697,6 +750,21 @@ mod tests {
         s.token.mode = Mode::Insufficient;
         assert!(s.needs_attention());
         s.token.mode = Mode::Automatic;
+        let mut mapping = MappingStatus {
+            built_at: "2026-11-01T10:00:00+00:00".into(),
+            days_ago: 3,
+            users: 10,
+            members_then: Some(10),
+            members_now: Some(10),
+            appeared: Some(0),
+            unknown: None,
+        };
+        s.mapping = Some(mapping.clone());
+        assert!(!s.needs_attention(), "no one joined");
+        mapping.appeared = Some(2);
+        s.mapping = Some(mapping);
+        assert!(s.needs_attention(), "members joined since the mapping");
+        s.mapping = None;
         s.webhooks.projects = 0;
         assert!(s.needs_attention(), "nothing checked is not all well");
     }

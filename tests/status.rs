@@ -534,3 +534,123 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     let again = std::fs::read(record[0].path()).unwrap();
     assert!(serde_json::from_slice::<Value>(&again).is_ok());
 }
+
+#[tokio::test]
+async fn the_mapping_age_and_the_members_who_joined_since_are_counted_cheaply() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    // No mapping built here: status says so and it is not a problem.
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(json["mapping"], Value::Null, "{json:#}");
+
+    let csv = data.path().join("mapping.csv");
+    let url = sim.url();
+    let out = cli_env(
+        &[
+            "users",
+            "--gitlab-url",
+            &url,
+            "--group",
+            "acme",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        Some(tokens::API),
+        None,
+        &[("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap())],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count();
+    // The record is small and holds no email.
+    let record = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("mapping-"))
+        .expect("a mapping record");
+    let text = std::fs::read_to_string(record.path()).unwrap();
+    assert!(!text.contains('@') && text.len() < 2_000, "{text}");
+
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    let m = &json["mapping"];
+    assert_eq!(m["days_ago"], 0, "{json:#}");
+    assert!(m["users"].as_u64().unwrap() >= rows as u64, "{json:#}");
+    assert_eq!(m["appeared"], 0, "{json:#}");
+    assert_eq!(m["members_now"], m["members_then"], "{json:#}");
+    // Counted with `per_page=1`, not listed.
+    let counts: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/members"))
+        .collect();
+    assert!(!counts.is_empty());
+    assert!(
+        counts.iter().all(|p| p.contains("per_page=1")),
+        "{counts:?}"
+    );
+
+    // Two people join acme: status counts them and asks for a new mapping.
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        for name in ["newcomer-one", "newcomer-two"] {
+            let id = w.add_user(name, name);
+            w.add_member(
+                gitlab_sim::Source::Group(acme),
+                id,
+                gitlab_sim::access::DEVELOPER,
+            );
+        }
+    });
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["mapping"]["appeared"], 2, "{json:#}");
+    let out = run(&sim, &data, &["status"], tokens::API).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 members appeared since"), "{text}");
+    assert!(text.contains("`users build` again"), "{text}");
+}
+
+#[tokio::test]
+async fn members_gitlab_does_not_count_are_unknown_not_zero() {
+    // Above 10,000 members GitLab leaves `x-total` out: the count is unknown.
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let csv = data.path().join("mapping.csv");
+    let url = sim.url();
+    let env = [("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap())];
+    let users = [
+        "users",
+        "--gitlab-url",
+        &url,
+        "--group",
+        "acme",
+        "--out",
+        csv.to_str().unwrap(),
+    ];
+    let out = cli_env(&users, Some(tokens::API), None, &env).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        for i in 0..10_001 {
+            let name = format!("crowd-{i}");
+            let id = w.add_user(&name, &name);
+            w.add_member(
+                gitlab_sim::Source::Group(acme),
+                id,
+                gitlab_sim::access::GUEST,
+            );
+        }
+    });
+    let (_, json) = status_json(&sim, &data, tokens::API).await;
+    let m = &json["mapping"];
+    assert_eq!(m["appeared"], Value::Null, "{json:#}");
+    assert!(
+        m["unknown"].as_str().unwrap().contains("10,000"),
+        "{json:#}"
+    );
+}

@@ -156,6 +156,29 @@ fn report(s: &Status) -> String {
             w.details.len() - SHOWN
         );
     }
+    match &s.mapping {
+        Some(m) => {
+            let since = match (m.appeared, &m.unknown) {
+                (Some(n), _) => format!("{n} members appeared since"),
+                (None, Some(why)) => format!("members since unknown: {why}"),
+                (None, None) => "members since unknown".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "Mapping:  built {} ({} days ago) with {} users; {}",
+                term(&m.built_at),
+                m.days_ago,
+                m.users,
+                term(&since)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Mapping:  not built here (`users build` records when it was)"
+            );
+        }
+    }
     let scan = &s.scan;
     let read = if scan.full {
         format!("every project's hooks read ({})", scan.checked)
@@ -202,6 +225,14 @@ fn report(s: &Status) -> String {
     if !w.manual.is_empty() {
         todo.push("`webhooks instructions` writes the steps for the projects a person must hook");
     }
+    if s.mapping
+        .as_ref()
+        .is_some_and(|m| m.appeared.is_some_and(|n| n > 0))
+    {
+        todo.push(
+            "`users build` again, and give the crawler the new mapping, for the members who joined",
+        );
+    }
     if !todo.is_empty() {
         let _ = writeln!(out, "To do:    {}.", todo.join("; "));
     }
@@ -237,6 +268,7 @@ mod tests {
                 checked: 3,
                 ..Default::default()
             },
+            mapping: None,
         }
     }
 

@@ -71,7 +71,8 @@ impl Record {
     /// The record's file for an instance and scope in `dir`.
     pub fn path(dir: &Path, instance: &str, selection: &Selection, spec: &HookSpec) -> PathBuf {
         dir.join(format!(
-            "status-{}.json",
+            "{}{}.json",
+            prefix(instance),
             &scope_hash(instance, selection, spec)[..32]
         ))
     }
@@ -174,6 +175,21 @@ impl Record {
     }
 }
 
+/// The start of an instance's record names.
+pub(super) fn prefix(instance: &str) -> String {
+    format!("status-{}-", &hex_sha256(&[instance])[..16])
+}
+
+/// SHA-256 of the parts (each ended by a NUL), in hex.
+pub(super) fn hex_sha256(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Sorts ranges and joins those that overlap or touch.
 fn merge(mut ranges: Vec<IdRange>) -> Vec<IdRange> {
     ranges.sort_by_key(|r| r.after);
@@ -209,23 +225,21 @@ fn scope_hash(instance: &str, selection: &Selection, spec: &HookSpec) -> String 
         .collect();
     projects.sort_unstable();
     let triggers = format!("{:?}", spec.triggers.fields());
-    let mut h = Sha256::new();
-    for part in [
+    let groups = groups.join("\n");
+    let projects = projects.join("\n");
+    let archived = if selection.include_archived {
+        "archived"
+    } else {
+        ""
+    };
+    hex_sha256(&[
         instance,
-        &groups.join("\n"),
-        &projects.join("\n"),
-        if selection.include_archived {
-            "archived"
-        } else {
-            ""
-        },
+        &groups,
+        &projects,
+        archived,
         spec.url.as_str(),
         &triggers,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    ])
 }
 
 #[cfg(test)]
