@@ -16,6 +16,7 @@
 //! usable record, or with `full`, it reads everything.
 
 pub mod mapping;
+pub mod onboarded;
 mod record;
 
 use std::collections::BTreeSet;
@@ -275,11 +276,12 @@ pub async fn status(
     })
 }
 
-/// Removes what status keeps for `instance` in `dir` (its records and the mapping record);
-/// returns how many files went. A directory not made yet has none.
+/// Removes what status keeps for `instance` in `dir` (its records, the mapping record and the
+/// onboarding marker); returns how many files went. A directory not made yet has none.
 pub fn forget_instance(dir: &std::path::Path, instance: &str) -> std::io::Result<usize> {
     let prefix = record::prefix(instance);
-    let mut removed = usize::from(mapping::forget(dir, instance)?);
+    let mut removed = usize::from(mapping::forget(dir, instance)?)
+        + usize::from(onboarded::Onboarded::forget(dir, instance)?);
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),

@@ -444,6 +444,21 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
     assert!(out.status.success(), "{}", stderr(&out));
 
+    // A completed apply marks the instance onboarded: what it applied, nothing secret.
+    let dir = data.path().to_owned();
+    let marker =
+        gitlab_onboard::status::onboarded::onboarded_instance(&dir, |u| u.as_str() == sim.url())
+            .expect("an onboarding marker");
+    assert_eq!(marker.event_url, EVENTS);
+    assert_eq!(marker.groups, vec!["acme".to_owned()]);
+    let text = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("onboarded-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(!text.contains("status-secret"), "{text}");
+
     // The first run reads every hook and keeps a private record of IDs.
     sim.clear_requests();
     let (code, first) = status_json(&sim, &data, tokens::API).await;

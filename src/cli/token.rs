@@ -83,7 +83,7 @@ pub fn logout(args: &LogoutArgs) -> Result<ExitCode, Error> {
         let records = gitlab_onboard::status::forget_instance(&dir, &instance)
             .map_err(|e| Error::LocalState(format!("cannot remove the status records: {e}")))?;
         println!(
-            "Removed {records} status and mapping records of {url} from {}.",
+            "Removed {records} status, mapping and onboarding records of {url} from {}.",
             dir.display()
         );
     } else {
