@@ -1,9 +1,10 @@
 //! `status` at scale against the simulator; prints figures (no pass/fail).
 //!
 //! A world of 10,000 projects (200 groups, 500 users); every project the token may hook gets
-//! the crawler's hook, then a day passes: 20 projects are created and 20 hooks disabled.
-//! `status` then runs on every project the token reaches, without latency and at 10 ms per
-//! request: wall time, requests, hook lists read, and what it found.
+//! the crawler's hook. `status` then runs on every project the token reaches, without latency
+//! and at 10 ms per request, with a fresh data directory: the first run (no record: every hook
+//! read), a later run with nothing new, one after 20 projects were created, and one after
+//! GitLab disabled 20 hooks: wall time, requests, hook lists read, and what it found.
 //!
 //! Run: `cargo bench --bench status` (add `-- --quick` for 1,000 projects).
 
@@ -66,7 +67,6 @@ async fn main() {
     )
     .await;
 
-    // A day later: new projects, and hooks GitLab disabled.
     let group = sim.state(|w| {
         let main = w.user_by_username(tokens::MAIN_USER).unwrap().id;
         w.groups()
@@ -74,55 +74,92 @@ async fn main() {
             .expect("a group the main user maintains")
             .id
     });
-    sim.state(|w| {
-        for i in 0..20 {
-            w.add_project(
-                &format!("New {i}"),
-                &format!("new-{i}"),
-                Owner::Group(group),
-            );
-        }
-        let ours: Vec<u64> = w
-            .hooks()
-            .filter(|h| h.url == EVENTS)
-            .map(|h| h.id)
-            .take(20)
-            .collect();
-        for id in ours {
-            w.hook_mut(id).unwrap().alert_status = AlertStatus::Disabled;
-        }
-    });
 
-    let input = StatusInput {
-        selection: Selection::default(),
-        spec,
-        proved: Fingerprints::in_memory(),
-    };
     println!("status, a world of {n} projects");
     for latency in [Duration::ZERO, Duration::from_millis(10)] {
         sim.set_knobs(Knobs {
             latency,
             ..Knobs::default()
         });
-        sim.clear_requests();
-        let start = Instant::now();
-        let s = session(&sim).await;
-        let found = status(&s, &input, &|_| {}).await.expect("status");
-        let wall = start.elapsed();
-        let log = sim.requests();
-        let hook_reads = log.iter().filter(|r| r.path.contains("/hooks")).count();
-        let w = &found.webhooks;
-        println!(
-            "  {:>2} ms per request: {:>6.2} s, {} requests ({} hook lists read) for {} projects in reach; ok {}, missing {}, disabled {}, manual {}",
-            latency.as_millis(),
-            wall.as_secs_f64(),
-            found.requests,
-            hook_reads,
-            w.projects,
-            w.ok,
-            w.missing.len(),
-            w.disabled.len(),
-            w.manual.len()
-        );
+        let data = tempfile::tempdir().expect("a data directory");
+        let input = StatusInput {
+            selection: Selection::default(),
+            spec: spec.clone(),
+            proved: Fingerprints::in_memory(),
+            data_dir: Some(data.path().to_owned()),
+            full: false,
+        };
+        let ms = latency.as_millis();
+        measure(&sim, &input, &format!("{ms:>2} ms, first run (no record)")).await;
+        measure(&sim, &input, &format!("{ms:>2} ms, later run, nothing new")).await;
+        // A day later: new projects.
+        sim.state(|w| {
+            for i in 0..20 {
+                w.add_project(
+                    &format!("New {ms} {i}"),
+                    &format!("new-{ms}-{i}"),
+                    Owner::Group(group),
+                );
+            }
+        });
+        measure(
+            &sim,
+            &input,
+            &format!("{ms:>2} ms, later run, 20 new projects"),
+        )
+        .await;
+        // Then GitLab disables 20 hooks (the crawler was down): the slice sees some of them.
+        let ours: Vec<u64> = sim.state(|w| {
+            w.hooks()
+                .filter(|h| h.url == EVENTS && h.alert_status == AlertStatus::Executable)
+                .map(|h| h.id)
+                .step_by(n / 20)
+                .take(20)
+                .collect()
+        });
+        sim.state(|w| {
+            for id in &ours {
+                w.hook_mut(*id).unwrap().alert_status = AlertStatus::Disabled;
+            }
+        });
+        measure(
+            &sim,
+            &input,
+            &format!("{ms:>2} ms, later run, 20 hooks disabled"),
+        )
+        .await;
+        sim.state(|w| {
+            for id in &ours {
+                w.hook_mut(*id).unwrap().alert_status = AlertStatus::Executable;
+            }
+        });
     }
+}
+
+/// Runs status once and prints what it cost and found.
+async fn measure(sim: &Simulator, input: &StatusInput, label: &str) {
+    sim.clear_requests();
+    let start = Instant::now();
+    let s = session(sim).await;
+    let found = status(&s, input, &|_| {}).await.expect("status");
+    let wall = start.elapsed();
+    let log = sim.requests();
+    let hook_reads = log.iter().filter(|r| r.path.contains("/hooks")).count();
+    let w = &found.webhooks;
+    let how = match (&found.scan.escalated, found.scan.full) {
+        (Some(_), _) => "escalated to a full read",
+        (None, true) => "full",
+        (None, false) => "incremental",
+    };
+    println!(
+        "  {label}: {:>6.2} s, {:>5} requests ({:>5} hook lists read; {how}) for {} projects; ok {}, missing {}, disabled {}, manual {}",
+        wall.as_secs_f64(),
+        found.requests,
+        hook_reads,
+        w.projects,
+        w.ok,
+        w.missing.len(),
+        w.disabled.len(),
+        w.manual.len()
+    );
 }

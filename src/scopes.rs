@@ -256,10 +256,46 @@ fn oauth_expiry(
         })
 }
 
+/// Which projects [`detect_in`] lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// Every project the token reaches.
+    All,
+    /// Only the projects whose IDs fall in these ranges: keyset listing ordered by ID with
+    /// `id_after` (and `id_before`), as GitLab documents for `GET /projects`.
+    Ranges(Vec<IdRange>),
+}
+
+/// Project IDs above `after` and below `before` (no upper bound when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    /// IDs above this one.
+    pub after: u64,
+    /// IDs below this one.
+    pub before: Option<u64>,
+}
+
+impl IdRange {
+    /// Whether `id` falls in the range.
+    pub fn contains(&self, id: u64) -> bool {
+        id > self.after && self.before.is_none_or(|b| id < b)
+    }
+}
+
 /// Step 2: asks GitLab who owns the token, what it may do, and which projects and groups it
 /// reaches with which role. Reuses what step 1 learned about the token.
 pub async fn detect(
     session: &crate::token::Session,
+    progress: &(dyn Fn(DetectProgress) + Send + Sync),
+) -> Result<TokenReport, crate::Error> {
+    detect_in(session, &Listing::All, progress).await
+}
+
+/// [`detect`], listing only the projects `listing` names (every group is listed: there are
+/// far fewer). With [`Listing::Ranges`] the report's projects are those in the ranges only.
+pub async fn detect_in(
+    session: &crate::token::Session,
+    listing: &Listing,
     progress: &(dyn Fn(DetectProgress) + Send + Sync),
 ) -> Result<TokenReport, crate::Error> {
     use crate::model::{CurrentUser, Group, Project, ProjectId, Version};
@@ -324,13 +360,43 @@ pub async fn detect(
         ("order_by", "id"),
         ("sort", "asc"),
     ];
-    let projects_fut = client.get_all::<Project>("projects", &full, |done| {
-        progress(DetectProgress {
-            stage: "projects".into(),
-            done,
-        });
-    });
-    let maintained_fut = client.get_all::<ProjectId>("projects", &maintained, |_| {});
+    let ranges = match listing {
+        Listing::All => vec![None],
+        Listing::Ranges(r) => r.iter().map(Some).collect(),
+    };
+    let projects_fut = async {
+        let mut all = Vec::new();
+        for range in &ranges {
+            let bounds = range_params(*range);
+            let bounds: Vec<(&str, &str)> = bounds.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let query: Vec<(&str, &str)> = full.iter().copied().chain(bounds).collect();
+            let before = all.len();
+            let page = client
+                .get_all::<Project>("projects", &query, |done| {
+                    progress(DetectProgress {
+                        stage: "projects".into(),
+                        done: before + done,
+                    });
+                })
+                .await?;
+            all.extend(page);
+        }
+        Ok::<_, crate::error::ApiError>(all)
+    };
+    let maintained_fut = async {
+        let mut all = Vec::new();
+        for range in &ranges {
+            let bounds = range_params(*range);
+            let bounds: Vec<(&str, &str)> = bounds.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let query: Vec<(&str, &str)> = maintained.iter().copied().chain(bounds).collect();
+            all.extend(
+                client
+                    .get_all::<ProjectId>("projects", &query, |_| {})
+                    .await?,
+            );
+        }
+        Ok::<_, crate::error::ApiError>(all)
+    };
     let groups_fut = client.get_all::<Group>("groups", &[("min_access_level", "10")], |done| {
         progress(DetectProgress {
             stage: "groups".into(),
@@ -423,7 +489,7 @@ pub async fn detect(
     report_groups.sort_by(|a, b| a.full_path.cmp(&b.full_path));
 
     let counts = count(&report_projects);
-    if counts.total == 0 {
+    if counts.total == 0 && *listing == Listing::All {
         warnings.push(format!(
             "The token's user ({}) is not a member of any project: add it to the projects to crawl (Developer or \
              above to read; Maintainer for webhooks), or use another user's token.",
@@ -452,6 +518,21 @@ pub async fn detect(
         groups: report_groups,
         counts,
     })
+}
+
+/// The `id_after` / `id_before` query of one range (none for the whole list).
+fn range_params(range: Option<&IdRange>) -> Vec<(&'static str, String)> {
+    let Some(r) = range else {
+        return Vec::new();
+    };
+    let mut q = Vec::new();
+    if r.after > 0 {
+        q.push(("id_after", r.after.to_string()));
+    }
+    if let Some(b) = r.before {
+        q.push(("id_before", b.to_string()));
+    }
+    q
 }
 
 /// Counts projects by role, hook access and archived flag.

@@ -1,21 +1,40 @@
 //! Day two: is the connection still healthy? The token (valid, scopes, days to expiry) and
 //! the crawler's webhooks (missing on new projects, disabled by GitLab, changed, duplicated,
-//! or out of the token's reach), read from GitLab's live state. Writes nothing.
+//! or out of the token's reach), read from GitLab's live state. Writes nothing on GitLab.
 //!
 //! It is [`crate::scopes::detect`] and [`crate::webhooks::groups::verify_run`] (the same
 //! "ours" rule as apply and verify), sorted into the lists a monitoring check needs. Hooks are
 //! read only where the token may list them; the others are `manual` without a request.
+//!
+//! Cheap on later runs: the data directory keeps a [`Record`] per instance and scope. A run
+//! with a record lists (keyset, `order_by=id` with `id_after`/`id_before`) and reads the hooks
+//! of only: projects above the highest ID seen (new), projects that needed attention last
+//! time, and the next 1/[`record::SWEEP_RUNS`] of the others in ID order. The rest count as
+//! healthy from their last read. When that slice finds a hook of ours newly disabled,
+//! changed or duplicated, or a group hook newly not as wanted, the run reads everything
+//! (GitLab disables hooks when the crawler fails, which seldom hits one alone). Without a
+//! usable record, or with `full`, it reads everything.
+
+pub mod mapping;
+pub mod onboarded;
+mod record;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::{Error, id_list};
-use crate::scopes::{self, Expiry, HookAccess, Mode, ProjectAccess};
+use crate::scopes::{self, Expiry, HookAccess, Listing, Mode, ProjectAccess, TokenReport};
 use crate::token::Session;
 use crate::webhooks::groups::{self, DELIVERED_TWICE, GroupHook};
 use crate::webhooks::{
     Action, Check, Fingerprints, HookSpec, ProjectCheck, RunProgress, Selection,
 };
+
+pub use mapping::MappingStatus;
+pub use record::{Plan, Record, SWEEP_RUNS};
 
 /// What [`status`] checks: which projects, and the hook each should have.
 #[derive(Debug)]
@@ -27,6 +46,11 @@ pub struct StatusInput {
     /// Fingerprints of the hooks this tool set: a self-managed group hook stands for its
     /// projects only when an apply proved it (see [`groups::verify`]).
     pub proved: Fingerprints,
+    /// The data directory: the last run's [`Record`] is read from it and this run's written
+    /// to it. `None` reads every hook and keeps nothing.
+    pub data_dir: Option<PathBuf>,
+    /// Read every hook even when a record allows less.
+    pub full: bool,
 }
 
 /// The token's health.
@@ -92,6 +116,28 @@ pub struct Detail {
     pub reasons: Vec<String>,
 }
 
+/// How much a run read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Scan {
+    /// True when every hook in scope was read (a first run, `full`, no usable record, or an
+    /// escalation); false when only new, attention and one slice of the rest were.
+    pub full: bool,
+    /// The highest project ID the last run had seen: projects above it are new.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub new_after: Option<u64>,
+    /// Projects in scope new since the last run.
+    pub new: usize,
+    /// Projects checked this run (hooks read, or judged manual without a request).
+    pub checked: usize,
+    /// Projects counted healthy from an earlier run's read, not read this run.
+    pub carried: usize,
+    /// Why every hook was read although a record existed, if so.
+    pub escalated: Option<String>,
+    /// The record could not be written (the next run reads everything): why.
+    pub record_error: Option<String>,
+}
+
 /// The connection's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -103,15 +149,24 @@ pub struct Status {
     pub webhooks: HookStatus,
     /// HTTP requests sent to GitLab by this session (the token check included).
     pub requests: u64,
+    /// How much this run read.
+    pub scan: Scan,
+    /// The user mapping's age, when `users build` recorded one in the data directory.
+    pub mapping: Option<MappingStatus>,
 }
 
 impl Status {
-    /// True when something needs a person or an apply: the token expires soon or lacks
-    /// scopes, no project is in scope (a mistyped group checks nothing), or a project or group
+    /// True when something needs a person or an apply: members joined since the mapping was
+    /// built, the token expires soon or lacks scopes, no project is in scope (a mistyped group checks nothing), or a project or group
     /// hook is not as wanted (or could not be read).
     pub fn needs_attention(&self) -> bool {
         let w = &self.webhooks;
-        self.token.expires_soon
+        let members_joined = self
+            .mapping
+            .as_ref()
+            .is_some_and(|m| m.appeared.is_some_and(|n| n > 0));
+        members_joined
+            || self.token.expires_soon
             || self.token.mode == Mode::Insufficient
             || w.projects == 0
             || [
@@ -128,19 +183,187 @@ impl Status {
     }
 }
 
-/// Checks the token and the crawler's webhooks on the selected projects. A token GitLab
-/// refuses never gets here: [`Session::open`] fails first. Writes nothing.
+/// Checks the token and the crawler's webhooks on the selected projects (only some of them
+/// when the data directory's record allows: see the module's doc), then rewrites the record.
+/// A token GitLab refuses never gets here: [`Session::open`] fails first. Writes nothing on
+/// GitLab.
 pub async fn status(
     session: &Session,
     input: &StatusInput,
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) -> Result<Status, Error> {
     let client = &session.client;
-    let report = scopes::detect(session, &|_| {}).await?;
-    let projects = input.selection.pick(&report);
-    let verified = groups::verify_run(
+    let instance = client.url().to_string();
+    let path = input
+        .data_dir
+        .as_ref()
+        .map(|d| Record::path(d, &instance, &input.selection, &input.spec));
+    let previous = match (&path, input.full) {
+        (Some(p), false) => Record::load(p, &instance),
+        _ => None,
+    };
+    let plan = previous.as_ref().map(Record::plan);
+    let listing = match &plan {
+        Some(p) if !p.list_all => Listing::Ranges(p.ranges.clone()),
+        _ => Listing::All,
+    };
+    let mut report = scopes::detect_in(session, &listing, &|_| {}).await?;
+    let previous = previous.filter(|r| r.user_id == report.user.id);
+    if previous.is_none() && listing != Listing::All {
+        // Another user's record: it says nothing about this user's projects.
+        report = scopes::detect(session, &|_| {}).await?;
+    }
+    let mut plan = previous.as_ref().and(plan);
+    let mut escalated = None;
+    let mut run = check(
         client,
         &report,
+        input,
+        previous.as_ref(),
+        plan.as_ref(),
+        progress,
+    )
+    .await;
+    if let (Some(r), Some(_)) = (&previous, &plan)
+        && let Some(why) = newly_wrong(r, &run)
+    {
+        if listing != Listing::All {
+            report = scopes::detect(session, &|_| {}).await?;
+        }
+        plan = None;
+        escalated = Some(why);
+        run = check(client, &report, input, previous.as_ref(), None, progress).await;
+    }
+    let Run {
+        webhooks,
+        mut scan,
+        record,
+    } = run;
+    scan.escalated = escalated;
+    if let (Some(path), Some(mut record)) = (&path, record) {
+        record.cursor = plan.as_ref().map_or(0, |p| p.cursor);
+        if let Err(e) = record.save(path) {
+            scan.record_error = Some(format!(
+                "cannot write {}: {e}; the next status reads every hook",
+                path.display()
+            ));
+        }
+    }
+    let mapping = match &input.data_dir {
+        Some(dir) => mapping::status(client, dir).await,
+        None => None,
+    };
+    let days_left = match report.expiry {
+        Expiry::Ok { days_left } | Expiry::Soon { days_left } => Some(days_left),
+        Expiry::Never => None,
+    };
+    Ok(Status {
+        gitlab_url: report.gitlab_url.clone(),
+        token: TokenStatus {
+            valid: true,
+            scopes: report.scopes.clone(),
+            mode: report.mode,
+            missing_scopes: report.missing_scopes.clone(),
+            expires_at: report.expires_at,
+            days_left,
+            expires_soon: matches!(report.expiry, Expiry::Soon { .. }),
+            warnings: report.warnings.clone(),
+        },
+        webhooks,
+        requests: client.stats().requests,
+        scan,
+        mapping,
+    })
+}
+
+/// Removes what status keeps for `instance` in `dir` (its records, the mapping record and the
+/// onboarding marker); returns how many files went. A directory not made yet has none.
+pub fn forget_instance(dir: &std::path::Path, instance: &str) -> std::io::Result<usize> {
+    let prefix = record::prefix(instance);
+    let mut removed = usize::from(mapping::forget(dir, instance)?)
+        + usize::from(onboarded::Onboarded::forget(dir, instance)?);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".json") {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// One pass of [`status`]: the lists, what was read, and the record to keep.
+struct Run {
+    webhooks: HookStatus,
+    scan: Scan,
+    record: Option<Record>,
+}
+
+/// Why a run with a record must read everything: a hook or group hook that was healthy at
+/// its last read and is not now (`None` when there is none).
+fn newly_wrong(previous: &Record, run: &Run) -> Option<String> {
+    let w = &run.webhooks;
+    let before: BTreeSet<u64> = previous.attention.iter().copied().collect();
+    let fresh = [&w.disabled, &w.wrong, &w.duplicates]
+        .into_iter()
+        .flatten()
+        .filter(|id| !before.contains(id) && **id <= previous.highest_id)
+        .count();
+    let groups = w
+        .groups
+        .iter()
+        .filter(|g| previous.groups.binary_search(g).is_err())
+        .count();
+    match (fresh, groups) {
+        (0, 0) => None,
+        (p, 0) => Some(format!(
+            "{p} hooks healthy at their last read are not now: every hook was read"
+        )),
+        (_, g) => Some(format!(
+            "{g} group hooks healthy at their last read are not now: every hook was read"
+        )),
+    }
+}
+
+/// Reads the hooks `plan` names (all when `None`) and sorts the projects into the lists.
+async fn check(
+    client: &crate::client::Client,
+    report: &TokenReport,
+    input: &StatusInput,
+    previous: Option<&Record>,
+    plan: Option<&Plan>,
+    progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
+) -> Run {
+    let picked = input.selection.pick(report);
+    let known: BTreeSet<u64> = previous
+        .map(|r| r.known.iter().copied().collect())
+        .unwrap_or_default();
+    let in_plan = |id: u64| plan.is_none_or(|p| p.ranges.iter().any(|r| r.contains(id)));
+    let projects: Vec<&ProjectAccess> = picked
+        .iter()
+        .filter(|p| in_plan(p.id) || !known.contains(&p.id))
+        .copied()
+        .collect();
+    // Known projects outside the plan: healthy at their last read. With every project listed,
+    // those no longer listed are gone (deleted, archived, left).
+    let carried: Vec<u64> = match plan {
+        None => Vec::new(),
+        Some(p) if p.list_all => picked
+            .iter()
+            .map(|p| p.id)
+            .filter(|id| known.contains(id) && !in_plan(*id))
+            .collect(),
+        Some(_) => known.iter().copied().filter(|id| !in_plan(*id)).collect(),
+    };
+    let verified = groups::verify_run(
+        client,
+        report,
         &projects,
         &[],
         &input.spec,
@@ -149,7 +372,8 @@ pub async fn status(
     )
     .await;
     let mut webhooks = HookStatus {
-        projects: projects.len(),
+        projects: projects.len() + carried.len(),
+        ok: carried.len(),
         ..HookStatus::default()
     };
     for (p, c) in projects.iter().zip(&verified.projects) {
@@ -185,25 +409,65 @@ pub async fn status(
             reasons,
         });
     }
-    let days_left = match report.expiry {
-        Expiry::Ok { days_left } | Expiry::Soon { days_left } => Some(days_left),
-        Expiry::Never => None,
+    let new_after = previous.map(|r| r.highest_id);
+    let scan = Scan {
+        full: plan.is_none(),
+        new_after,
+        new: new_after.map_or(0, |h| projects.iter().filter(|p| p.id > h).count()),
+        checked: projects.len(),
+        carried: carried.len(),
+        escalated: None,
+        record_error: None,
     };
-    Ok(Status {
-        gitlab_url: report.gitlab_url.clone(),
-        token: TokenStatus {
-            valid: true,
-            scopes: report.scopes.clone(),
-            mode: report.mode,
-            missing_scopes: report.missing_scopes.clone(),
-            expires_at: report.expires_at,
-            days_left,
-            expires_soon: matches!(report.expiry, Expiry::Soon { .. }),
-            warnings: report.warnings.clone(),
-        },
+    let w = &webhooks;
+    let mut attention: Vec<u64> = [
+        &w.missing,
+        &w.disabled,
+        &w.wrong,
+        &w.duplicates,
+        &w.manual,
+        &w.failed,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
+    attention.sort_unstable();
+    attention.dedup();
+    let mut all_known: Vec<u64> = carried
+        .iter()
+        .copied()
+        .chain(projects.iter().map(|p| p.id))
+        .collect();
+    all_known.sort_unstable();
+    all_known.dedup();
+    let mut group_ids = w.groups.clone();
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let highest = report
+        .projects
+        .iter()
+        .map(|p| p.id)
+        .chain(previous.map(|r| r.highest_id))
+        .chain(all_known.last().copied())
+        .max()
+        .unwrap_or(0);
+    let record = Record {
+        version: record::VERSION,
+        instance: report.gitlab_url.clone(),
+        user_id: report.user.id,
+        highest_id: highest,
+        known: all_known,
+        attention,
+        groups: group_ids,
+        cursor: 0,
+        updated_at: chrono::Utc::now().to_rfc3339(),
+    };
+    Run {
         webhooks,
-        requests: client.stats().requests,
-    })
+        scan,
+        record: Some(record),
+    }
 }
 
 /// The check of a project with no project hook of ours, below `g`'s group hook of ours,
@@ -423,6 +687,23 @@ mod tests {
     }
 
     #[test]
+    fn forgetting_an_instance_removes_its_records_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = "https://gitlab.example.com";
+        let theirs = "https://other.example.com";
+        for instance in [ours, theirs] {
+            let name = format!("{}scope.json", record::prefix(instance));
+            std::fs::write(dir.path().join(name), b"{}").unwrap();
+            let m = mapping::MappingRecord::path(dir.path(), instance);
+            std::fs::write(m, b"{}").unwrap();
+        }
+        assert_eq!(forget_instance(dir.path(), ours).unwrap(), 2);
+        assert_eq!(forget_instance(dir.path(), ours).unwrap(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(forget_instance(&dir.path().join("none"), ours).unwrap(), 0);
+    }
+
+    #[test]
     fn a_fix_the_token_cannot_make_is_manual_too() {
         let read_only = project(HookAccess::Manual {
             reason: "the token is read-only (no `api` scope)".into(),
@@ -458,6 +739,8 @@ mod tests {
                 ..HookStatus::default()
             },
             requests: 0,
+            scan: Scan::default(),
+            mapping: None,
         };
         assert!(!s.needs_attention());
         s.token.expires_soon = true;
@@ -469,6 +752,21 @@ mod tests {
         s.token.mode = Mode::Insufficient;
         assert!(s.needs_attention());
         s.token.mode = Mode::Automatic;
+        let mut mapping = MappingStatus {
+            built_at: "2026-11-01T10:00:00+00:00".into(),
+            days_ago: 3,
+            users: 10,
+            members_then: Some(10),
+            members_now: Some(10),
+            appeared: Some(0),
+            unknown: None,
+        };
+        s.mapping = Some(mapping.clone());
+        assert!(!s.needs_attention(), "no one joined");
+        mapping.appeared = Some(2);
+        s.mapping = Some(mapping);
+        assert!(s.needs_attention(), "members joined since the mapping");
+        s.mapping = None;
         s.webhooks.projects = 0;
         assert!(s.needs_attention(), "nothing checked is not all well");
     }

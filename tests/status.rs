@@ -30,7 +30,19 @@ async fn status_json(
     data: &tempfile::TempDir,
     token: &str,
 ) -> (Option<i32>, Value) {
-    let out = run(sim, data, &["status", "--json"], token).await;
+    status_json_with(sim, data, token, &[]).await
+}
+
+/// `status --json` with more arguments.
+async fn status_json_with(
+    sim: &Simulator,
+    data: &tempfile::TempDir,
+    token: &str,
+    extra: &[&str],
+) -> (Option<i32>, Value) {
+    let mut args = vec!["status", "--json"];
+    args.extend_from_slice(extra);
+    let out = run(sim, data, &args, token).await;
     let json =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     (out.status.code(), json)
@@ -128,8 +140,10 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
         r.disabled_until = Some(chrono::Utc::now() - chrono::Duration::minutes(1));
     });
 
-    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    // `--full` reads every hook (a later run without it reads a slice: see below).
+    let (code, json) = status_json_with(&sim, &data, tokens::API, &["--full"]).await;
     assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["scan"]["full"], true, "{json:#}");
     let hooks = &json["webhooks"];
     assert_eq!(ids(&hooks["missing"]), vec![new], "{json:#}");
     let mut off = vec![disabled, paused];
@@ -159,7 +173,8 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
         of(paused)
     );
 
-    // The report for a person says the same in a few lines.
+    // The report for a person says the same in a few lines (a later run: the projects that
+    // needed attention are read again).
     let out = run(&sim, &data, &["status"], tokens::API).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -400,4 +415,257 @@ async fn a_mistyped_group_checks_nothing_and_is_not_all_well() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("no project selected"), "{text}");
     assert!(!text.contains("All well"), "{text}");
+}
+
+/// The hook-list reads of a request log, as project IDs.
+fn hook_reads(sim: &Simulator) -> Vec<u64> {
+    let mut read: Vec<u64> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .filter_map(|r| {
+            r.path
+                .split('?')
+                .next()?
+                .strip_prefix("/api/v4/projects/")?
+                .strip_suffix("/hooks")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    read.sort_unstable();
+    read
+}
+
+#[tokio::test]
+async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A completed apply marks the instance onboarded: what it applied, nothing secret.
+    let dir = data.path().to_owned();
+    let marker =
+        gitlab_onboard::status::onboarded::onboarded_instance(&dir, |u| u.as_str() == sim.url())
+            .expect("an onboarding marker");
+    assert_eq!(marker.event_url, EVENTS);
+    assert_eq!(marker.groups, vec!["acme".to_owned()]);
+    let text = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("onboarded-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(!text.contains("status-secret"), "{text}");
+
+    // The first run reads every hook and keeps a private record of IDs.
+    sim.clear_requests();
+    let (code, first) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{first:#}");
+    assert_eq!(first["scan"]["full"], true, "{first:#}");
+    let checked = first["webhooks"]["projects"].as_u64().unwrap();
+    let all_reads = hook_reads(&sim).len();
+    assert!(all_reads as u64 >= checked - 1, "{all_reads} for {checked}");
+    let record: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("status-"))
+        .collect();
+    assert_eq!(record.len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = record[0].metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A new project: found by listing from the highest ID seen, and its hooks read; of the
+    // others only a slice (1/8) is read again.
+    let acme_web = sim.state(|w| w.group_by_path("acme/web").unwrap().id);
+    let new = sim.state(|w| w.add_project("Checkout", "checkout", Owner::Group(acme_web)));
+    sim.clear_requests();
+    let (code, later) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{later:#}");
+    assert_eq!(ids(&later["webhooks"]["missing"]), vec![new], "{later:#}");
+    assert_eq!(later["webhooks"]["projects"].as_u64().unwrap(), checked + 1);
+    let scan = &later["scan"];
+    assert_eq!(scan["full"], false, "{later:#}");
+    assert_eq!(scan["new"], 1, "{later:#}");
+    let highest = scan["new_after"].as_u64().unwrap();
+    assert!(highest < new, "{later:#}");
+    let log = sim.requests();
+    assert!(
+        log.iter().any(|r| r.path.starts_with("/api/v4/projects?")
+            && r.path.contains(&format!("id_after={highest}"))
+            && r.path.contains("order_by=id")
+            && r.path.contains("pagination=keyset")),
+        "{log:#?}"
+    );
+    let reads = hook_reads(&sim);
+    assert!(reads.contains(&new), "{reads:?}");
+    let slice = (checked as usize).div_ceil(gitlab_onboard::status::SWEEP_RUNS);
+    assert!(reads.len() <= 1 + slice + 1, "{reads:?}");
+    assert!(reads.len() < all_reads, "{reads:?}");
+    assert_eq!(
+        scan["checked"].as_u64().unwrap() + scan["carried"].as_u64().unwrap(),
+        checked + 1,
+        "{later:#}"
+    );
+    assert!(later["requests"].as_u64().unwrap() < first["requests"].as_u64().unwrap());
+
+    // Apply hooks the new project; the next run reads it again (it needed attention) and
+    // finds all well.
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    sim.clear_requests();
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    assert!(hook_reads(&sim).contains(&new));
+
+    // GitLab disables a hook of a healthy project: the rolling slice reaches it within
+    // SWEEP_RUNS runs, and that run reads every hook and lists it.
+    let victim = project_id(&sim, "acme/web/storefront");
+    let hook = our_hook(&sim, victim);
+    sim.state(|w| w.hook_mut(hook).unwrap().alert_status = AlertStatus::Disabled);
+    let mut found = None;
+    for i in 0..=gitlab_onboard::status::SWEEP_RUNS {
+        let (code, json) = status_json(&sim, &data, tokens::API).await;
+        if code == Some(4) {
+            found = Some((i, json));
+            break;
+        }
+    }
+    let (_, json) = found.expect("the disabled hook is found within a round");
+    assert_eq!(ids(&json["webhooks"]["disabled"]), vec![victim], "{json:#}");
+    assert!(json["scan"]["escalated"].is_string(), "{json:#}");
+    assert_eq!(json["scan"]["full"], true, "{json:#}");
+
+    // A damaged record is ignored: that run reads every hook and rewrites it.
+    std::fs::write(record[0].path(), b"{\"version\": 1, \"known\": [").unwrap();
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["scan"]["full"], true, "{json:#}");
+    let again = std::fs::read(record[0].path()).unwrap();
+    assert!(serde_json::from_slice::<Value>(&again).is_ok());
+}
+
+#[tokio::test]
+async fn the_mapping_age_and_the_members_who_joined_since_are_counted_cheaply() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    // No mapping built here: status says so and it is not a problem.
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(json["mapping"], Value::Null, "{json:#}");
+
+    let csv = data.path().join("mapping.csv");
+    let url = sim.url();
+    let out = cli_env(
+        &[
+            "users",
+            "--gitlab-url",
+            &url,
+            "--group",
+            "acme",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        Some(tokens::API),
+        None,
+        &[("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap())],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count();
+    // The record is small and holds no email.
+    let record = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("mapping-"))
+        .expect("a mapping record");
+    let text = std::fs::read_to_string(record.path()).unwrap();
+    assert!(!text.contains('@') && text.len() < 2_000, "{text}");
+
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(0), "{json:#}");
+    let m = &json["mapping"];
+    assert_eq!(m["days_ago"], 0, "{json:#}");
+    assert!(m["users"].as_u64().unwrap() >= rows as u64, "{json:#}");
+    assert_eq!(m["appeared"], 0, "{json:#}");
+    assert_eq!(m["members_now"], m["members_then"], "{json:#}");
+    // Counted with `per_page=1`, not listed.
+    let counts: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/members"))
+        .collect();
+    assert!(!counts.is_empty());
+    assert!(
+        counts.iter().all(|p| p.contains("per_page=1")),
+        "{counts:?}"
+    );
+
+    // Two people join acme: status counts them and asks for a new mapping.
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        for name in ["newcomer-one", "newcomer-two"] {
+            let id = w.add_user(name, name);
+            w.add_member(
+                gitlab_sim::Source::Group(acme),
+                id,
+                gitlab_sim::access::DEVELOPER,
+            );
+        }
+    });
+    let (code, json) = status_json(&sim, &data, tokens::API).await;
+    assert_eq!(code, Some(4), "{json:#}");
+    assert_eq!(json["mapping"]["appeared"], 2, "{json:#}");
+    let out = run(&sim, &data, &["status"], tokens::API).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 members appeared since"), "{text}");
+    assert!(text.contains("`users build` again"), "{text}");
+}
+
+#[tokio::test]
+async fn members_gitlab_does_not_count_are_unknown_not_zero() {
+    // Above 10,000 members GitLab leaves `x-total` out: the count is unknown.
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    let csv = data.path().join("mapping.csv");
+    let url = sim.url();
+    let env = [("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap())];
+    let users = [
+        "users",
+        "--gitlab-url",
+        &url,
+        "--group",
+        "acme",
+        "--out",
+        csv.to_str().unwrap(),
+    ];
+    let out = cli_env(&users, Some(tokens::API), None, &env).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        for i in 0..10_001 {
+            let name = format!("crowd-{i}");
+            let id = w.add_user(&name, &name);
+            w.add_member(
+                gitlab_sim::Source::Group(acme),
+                id,
+                gitlab_sim::access::GUEST,
+            );
+        }
+    });
+    let (_, json) = status_json(&sim, &data, tokens::API).await;
+    let m = &json["mapping"];
+    assert_eq!(m["appeared"], Value::Null, "{json:#}");
+    assert!(
+        m["unknown"].as_str().unwrap().contains("10,000"),
+        "{json:#}"
+    );
 }

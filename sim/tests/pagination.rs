@@ -159,3 +159,67 @@ async fn small_lists_carry_exact_totals() {
     assert_eq!(got.len(), visible);
     assert!(desc[0].next_link().unwrap().contains("id_before="));
 }
+
+#[tokio::test]
+async fn keyset_from_an_id_lists_only_what_follows_and_keeps_the_bounds() {
+    let sim = Simulator::start(World::demo()).await.expect("sim starts");
+    let api = Api::new(&sim);
+    let all = ids(&api
+        .walk(
+            "/projects?membership=true&pagination=keyset&order_by=id&sort=asc&per_page=3",
+            tokens::API,
+        )
+        .await);
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+    assert!(all.len() > 8, "{all:?}");
+    // From the fourth ID on: only what follows, page after page by `Link` (which carries
+    // the next `id_after` and keeps the other parameters).
+    let after = all[3];
+    let pages = api
+        .walk(
+            &format!(
+                "/projects?membership=true&pagination=keyset&order_by=id&sort=asc&per_page=2&id_after={after}"
+            ),
+            tokens::API,
+        )
+        .await;
+    assert_eq!(ids(&pages), all[4..].to_vec());
+    let link = pages[0].next_link().unwrap();
+    assert!(
+        link.contains(&format!("id_after={}", all[5])) && link.contains("membership=true"),
+        "{link}"
+    );
+    assert!(
+        pages[0].header("x-total").is_none(),
+        "keyset sends only Link"
+    );
+    // A window: `id_after` and `id_before` together, the bound kept on every page.
+    let before = all[8];
+    let pages = api
+        .walk(
+            &format!(
+                "/projects?membership=true&pagination=keyset&order_by=id&sort=asc&per_page=2&id_after={after}&id_before={before}"
+            ),
+            tokens::API,
+        )
+        .await;
+    assert_eq!(ids(&pages), all[4..8].to_vec());
+    assert!(
+        pages[0]
+            .next_link()
+            .unwrap()
+            .contains(&format!("id_before={before}"))
+    );
+    // Nothing above the highest ID: one empty page, no link.
+    let last = *all.last().unwrap();
+    let pages = api
+        .walk(
+            &format!(
+                "/projects?membership=true&pagination=keyset&order_by=id&sort=asc&id_after={last}"
+            ),
+            tokens::API,
+        )
+        .await;
+    assert_eq!(pages.len(), 1);
+    assert!(ids(&pages).is_empty() && pages[0].next_link().is_none());
+}

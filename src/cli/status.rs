@@ -33,6 +33,10 @@ pub struct StatusArgs {
     /// Print one JSON object instead of a report.
     #[arg(long)]
     json: bool,
+    /// Read every project's hooks, not only the new ones, those that needed attention and
+    /// this run's slice of the others.
+    #[arg(long)]
+    full: bool,
 }
 
 /// Runs `status`: exit 0 when all is well, 4 when something needs attention, 1 when it could
@@ -53,6 +57,8 @@ pub async fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             secret,
         },
         proved: proved_fingerprints(session.client.url()),
+        data_dir: Some(gitlab_onboard::files::data_dir()),
+        full: args.full,
     };
     // A person at a terminal sees the count move; cron's mail gets no progress lines.
     let live = !args.json && std::io::stderr().is_terminal();
@@ -150,7 +156,45 @@ fn report(s: &Status) -> String {
             w.details.len() - SHOWN
         );
     }
-    let _ = writeln!(out, "Requests: {}", s.requests);
+    match &s.mapping {
+        Some(m) => {
+            let since = match (m.appeared, &m.unknown) {
+                (Some(n), _) => format!("{n} members appeared since"),
+                (None, Some(why)) => format!("members since unknown: {why}"),
+                (None, None) => "members since unknown".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "Mapping:  built {} ({} days ago) with {} users; {}",
+                term(&m.built_at),
+                m.days_ago,
+                m.users,
+                term(&since)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Mapping:  not built here (`users build` records when it was)"
+            );
+        }
+    }
+    let scan = &s.scan;
+    let read = if scan.full {
+        format!("every project's hooks read ({})", scan.checked)
+    } else {
+        format!(
+            "{} projects read ({} new), {} healthy at an earlier read (`--full` reads all)",
+            scan.checked, scan.new, scan.carried
+        )
+    };
+    let _ = writeln!(out, "Requests: {}; {read}", s.requests);
+    if let Some(why) = &scan.escalated {
+        let _ = writeln!(out, "Note:     {}", term(why));
+    }
+    if let Some(e) = &scan.record_error {
+        let _ = writeln!(out, "Warning:  {}", term(e));
+    }
     if !s.needs_attention() {
         let _ = writeln!(out, "All well.");
         return out;
@@ -180,6 +224,14 @@ fn report(s: &Status) -> String {
     }
     if !w.manual.is_empty() {
         todo.push("`webhooks instructions` writes the steps for the projects a person must hook");
+    }
+    if s.mapping
+        .as_ref()
+        .is_some_and(|m| m.appeared.is_some_and(|n| n > 0))
+    {
+        todo.push(
+            "`users build` again, and give the crawler the new mapping, for the members who joined",
+        );
     }
     if !todo.is_empty() {
         let _ = writeln!(out, "To do:    {}.", todo.join("; "));
@@ -211,6 +263,12 @@ mod tests {
                 ..HookStatus::default()
             },
             requests: 12,
+            scan: gitlab_onboard::status::Scan {
+                full: true,
+                checked: 3,
+                ..Default::default()
+            },
+            mapping: None,
         }
     }
 

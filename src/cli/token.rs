@@ -80,6 +80,12 @@ pub fn logout(args: &LogoutArgs) -> Result<ExitCode, Error> {
             "Removed {journals} apply journals of {url} from {}.",
             dir.display()
         );
+        let records = gitlab_onboard::status::forget_instance(&dir, &instance)
+            .map_err(|e| Error::LocalState(format!("cannot remove the status records: {e}")))?;
+        println!(
+            "Removed {records} status, mapping and onboarding records of {url} from {}.",
+            dir.display()
+        );
     } else {
         println!(
             "No data directory at {}: no files to remove.",

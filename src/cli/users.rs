@@ -105,6 +105,23 @@ pub async fn run(args: &UsersArgs) -> Result<ExitCode, Error> {
             path: args.out.display().to_string(),
             detail: e.to_string(),
         })?;
+    // For `status`: when the mapping was built and from which member lists (no names, no
+    // emails). The CSV is written either way.
+    let dir = gitlab_onboard::files::data_dir();
+    if let Err(e) = gitlab_onboard::status::mapping::record_build(
+        &session.client,
+        &report,
+        &args.groups,
+        mapping.rows.len(),
+        &dir,
+    )
+    .await
+    {
+        eprintln!(
+            "warning: cannot record the mapping's date in {}: {e}; `status` will not tell its age",
+            dir.display()
+        );
+    }
     if args.json {
         println!("{}", to_json(&mapping, args, written));
     } else {

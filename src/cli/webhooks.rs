@@ -233,6 +233,16 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                     journal.finish().map_err(|e| {
                         Error::LocalState(format!("cannot remove the apply journal: {e}"))
                     })?;
+                    // The marker that onboarding was done (what was applied; nothing secret).
+                    let mut marker =
+                        gitlab_onboard::status::onboarded::Onboarded::now(&url, &spec, &selection);
+                    marker.group_hooks = args.group_hooks.clone();
+                    if let Err(e) = marker.save(&dir) {
+                        eprintln!(
+                            "warning: cannot record in {} that onboarding was done: {e}",
+                            dir.display()
+                        );
+                    }
                 }
                 done
             } else {

@@ -84,6 +84,18 @@ impl Client {
         Ok(all)
     }
 
+    /// How many items a list holds, from GitLab's `x-total` header (one request with
+    /// `per_page=1`); `None` when GitLab leaves the header out (it does above 10,000 items).
+    pub async fn total(&self, path: &str, query: &[(&str, &str)]) -> Result<Option<u64>, ApiError> {
+        let mut q: Vec<(&str, &str)> = query.to_vec();
+        q.push(("per_page", "1"));
+        let url = self.api_url(path, &q);
+        let (_, ok) = self
+            .send::<(), serde::de::IgnoredAny>(Method::GET, url, None)
+            .await?;
+        Ok(x_total(&ok.headers))
+    }
+
     /// The error for a URL off this instance: the token was not sent there.
     pub(super) fn foreign(&self, url: &str) -> ApiError {
         ApiError::ForeignLink {
@@ -102,6 +114,15 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
             .find(|(_, rels)| rels.iter().any(|r| r.eq_ignore_ascii_case("next")))
             .map(|(target, _)| target)
     })
+}
+
+/// The `x-total` header as a count: digits only, at most 18 of them.
+fn x_total(headers: &HeaderMap) -> Option<u64> {
+    let text = headers.get("x-total")?.to_str().ok()?.trim();
+    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// `X-Next-Page` applied to `current` (a page number; anything else is ignored).
@@ -214,6 +235,16 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(name, HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn x_total_is_a_plain_count_or_nothing() {
+        assert_eq!(x_total(&with("x-total", "42")), Some(42));
+        assert_eq!(x_total(&with("x-total", " 7 ")), Some(7));
+        for bad in ["", "-1", "1e3", "12a", "9999999999999999999999"] {
+            assert_eq!(x_total(&with("x-total", bad)), None, "{bad}");
+        }
+        assert_eq!(x_total(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub enum Source {
 }
 
 impl Source {
-    fn path(&self) -> String {
+    /// The list's API path, e.g. `groups/12/members/all`.
+    pub fn path(&self) -> String {
         let (kind, id, all) = match self {
             Source::Group { id, all } => ("groups", id, all),
             Source::Project { id, all } => ("projects", id, all),
