@@ -59,6 +59,12 @@ pub async fn open_in_browser<R: Runtime>(
         })
 }
 
+/// Ctrl+Q: quits the app.
+#[tauri::command]
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    app.exit(0);
+}
+
 /// `input` as a URL of a page on `instance` (the check the client makes before sending the
 /// token: same scheme, host and port, no credentials, under the instance's path), or why not.
 fn on_instance(instance: &GitLabUrl, input: &str) -> Result<Url, CommandError> {
