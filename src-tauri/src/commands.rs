@@ -226,6 +226,17 @@ mod tests {
         }
     }
 
+    /// Every screen is laid out for 900×600 and up (and at 200% zoom): the window may not
+    /// be made smaller.
+    #[test]
+    fn the_window_declares_its_minimum_size() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        let window = &config["app"]["windows"][0];
+        assert_eq!(window["minWidth"], 900, "{window}");
+        assert_eq!(window["minHeight"], 600, "{window}");
+    }
+
     /// The window may not call the opener plugin itself: its one way to a browser is the
     /// checked command above.
     #[test]
