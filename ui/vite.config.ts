@@ -17,6 +17,8 @@ export default defineConfig(({ mode }) => ({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    // app.css is read as text by look.test.ts (its palette); other styles are not needed.
+    css: { include: [/app\.css/] },
     restoreMocks: true,
   },
 }));

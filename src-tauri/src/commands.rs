@@ -59,6 +59,12 @@ pub async fn open_in_browser<R: Runtime>(
         })
 }
 
+/// Ctrl+Q: quits the app.
+#[tauri::command]
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    app.exit(0);
+}
+
 /// `input` as a URL of a page on `instance` (the check the client makes before sending the
 /// token: same scheme, host and port, no credentials, under the instance's path), or why not.
 fn on_instance(instance: &GitLabUrl, input: &str) -> Result<Url, CommandError> {
@@ -218,6 +224,17 @@ mod tests {
             let err = invoke(&window, "open_in_browser", json!({ "url": foreign })).unwrap_err();
             assert_eq!(err["code"], "invalid_input", "{foreign}: {err}");
         }
+    }
+
+    /// Every screen is laid out for 900×600 and up (and at 200% zoom): the window may not
+    /// be made smaller.
+    #[test]
+    fn the_window_declares_its_minimum_size() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        let window = &config["app"]["windows"][0];
+        assert_eq!(window["minWidth"], 900, "{window}");
+        assert_eq!(window["minHeight"], 600, "{window}");
     }
 
     /// The window may not call the opener plugin itself: its one way to a browser is the

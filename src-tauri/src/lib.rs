@@ -12,7 +12,9 @@ mod dialog;
 pub mod error;
 #[cfg(test)]
 mod mock_ipc;
+pub mod resume;
 pub mod state;
+mod summary;
 mod users;
 mod webhooks;
 
@@ -22,6 +24,7 @@ use gitlab_onboard::upload::UploadPolicy;
 use tauri::{Builder, Runtime};
 
 use crate::demo::Demo;
+use crate::resume::ResumeStore;
 use crate::state::{AppState, KeychainChoice};
 use crate::webhooks::WebhookState;
 
@@ -52,8 +55,10 @@ pub fn run() -> ExitCode {
     };
     let state = AppState::new(KeychainChoice::detect(demo.is_some()), demo);
     let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
+    let resume = ResumeStore::new(gitlab_onboard::files::data_dir());
     match app(Builder::default(), state)
         .manage(hooks)
+        .manage(resume)
         .manage(upload_policy)
         .run(tauri::generate_context!("../tauri.conf.json"))
     {
@@ -66,8 +71,8 @@ pub fn run() -> ExitCode {
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
-/// The webhook commands also need a [`WebhookState`], and the upload an [`UploadPolicy`], both
-/// managed by the caller (`run` uses the CLI's data directory and the policy from the
+/// The webhook commands also need a [`WebhookState`], the upload an [`UploadPolicy`], and
+/// the kept state a [`ResumeStore`], all managed by the caller (`run` uses the CLI's data directory and the policy from the
 /// environment; tests their own).
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
@@ -80,6 +85,12 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::sign_in,
             commands::detect_scopes,
             commands::open_in_browser,
+            commands::quit,
+            resume::resume_load,
+            resume::resume_save,
+            resume::sign_in_saved,
+            resume::start_over,
+            summary::export_summary,
             webhooks::webhook_secret_status,
             webhooks::generate_webhook_secret,
             webhooks::save_webhook_secret,

@@ -116,6 +116,9 @@ pub struct SignedIn {
     pub token_name: Option<String>,
     /// Where the token was kept.
     pub keychain: TokenStore,
+    /// True when the token and URL are those of the session before: the session, step 2's
+    /// report and what later steps built with them are kept.
+    pub kept: bool,
 }
 
 /// Where an accepted token was kept (sent as `"system"` or `"memory"`).
@@ -135,6 +138,8 @@ pub enum TokenStore {
 struct Wizard {
     generation: u64,
     session: Option<Session>,
+    /// The session's token, to tell a sign-in with the same one (which keeps the session).
+    token: Option<Secret>,
     report: Option<TokenReport>,
 }
 
@@ -165,11 +170,12 @@ impl AppState {
     }
 
     /// Step 1: checks the token with GitLab and keeps it in the keychain (only if accepted).
-    /// A new sign-in replaces the session, cancels its requests and forgets its report.
+    /// A new sign-in replaces the session, cancels its requests and forgets its report; one
+    /// with the token and URL of the current session keeps it all (`kept`).
     pub async fn sign_in(&self, url: &str, token: &Secret) -> Result<SignedIn, CommandError> {
         let keychain = self.keychain.keychain()?;
         let session = gitlab_onboard::token::sign_in(url, token.expose(), keychain).await?;
-        let signed_in = SignedIn {
+        let mut signed_in = SignedIn {
             gitlab_url: session.client.url().to_string(),
             token_name: match &session.info {
                 TokenInfo::Personal(t) => t.name.clone(),
@@ -180,14 +186,52 @@ impl AppState {
             } else {
                 TokenStore::Memory
             },
+            kept: false,
         };
         let mut wizard = self.wizard.lock().await;
+        let same = wizard.token.as_ref() == Some(token)
+            && wizard
+                .session
+                .as_ref()
+                .is_some_and(|s| s.client.url() == session.client.url());
+        if same {
+            signed_in.kept = true;
+            return Ok(signed_in);
+        }
         if let Some(old) = wizard.session.replace(session) {
             old.client.cancel();
         }
+        wizard.token = Some(token.clone());
         wizard.report = None;
         wizard.generation += 1;
         Ok(signed_in)
+    }
+
+    /// Signs in with the token the keychain holds for `url` (the app opened again); `None`
+    /// when it holds none.
+    pub async fn sign_in_saved(&self, url: &str) -> Result<Option<SignedIn>, CommandError> {
+        let instance = GitLabUrl::parse(url).map_err(gitlab_onboard::Error::from)?;
+        let token = self
+            .keychain
+            .keychain()?
+            .token(&instance)
+            .map_err(gitlab_onboard::Error::Keychain)?;
+        match token {
+            Some(token) => self.sign_in(instance.as_str(), &token).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets the session and everything learned with it (Start over); the keychain keeps
+    /// the token.
+    pub async fn sign_out(&self) {
+        let mut wizard = self.wizard.lock().await;
+        if let Some(old) = wizard.session.take() {
+            old.client.cancel();
+        }
+        wizard.token = None;
+        wizard.report = None;
+        wizard.generation += 1;
     }
 
     /// Step 2: the report of this session, asking GitLab only the first time or on `refresh`.
@@ -353,6 +397,51 @@ mod tests {
         assert_eq!(
             stored(&keychain, &sim.url()).as_deref(),
             Some(tokens::READ_ONLY)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_same_token_again_keeps_the_session_and_report() {
+        let sim = Simulator::start(World::demo()).await.unwrap();
+        let (state, _keychain) = in_memory();
+        let first = state
+            .sign_in(&sim.url(), &Secret::new(tokens::API))
+            .await
+            .unwrap();
+        assert!(!first.kept);
+        detect(&state, false).await.0.unwrap();
+        let generation = state.generation().await;
+        let again = state
+            .sign_in(&format!("{}/", sim.url()), &Secret::new(tokens::API))
+            .await
+            .unwrap();
+        assert!(again.kept);
+        assert_eq!(state.generation().await, generation);
+        let (_, stages) = detect(&state, false).await;
+        assert!(stages.is_empty(), "the report is kept: {stages:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_keychain_token_signs_in_again_and_sign_out_forgets_all() {
+        let sim = Simulator::start(World::demo()).await.unwrap();
+        let (state, _keychain) = in_memory();
+        assert_eq!(state.sign_in_saved(&sim.url()).await, Ok(None));
+        state
+            .sign_in(&sim.url(), &Secret::new(tokens::API))
+            .await
+            .unwrap();
+        state.sign_out().await;
+        assert_eq!(
+            detect(&state, false).await.0.unwrap_err(),
+            CommandError::not_signed_in()
+        );
+        let resumed = state.sign_in_saved(&sim.url()).await.unwrap().unwrap();
+        assert_eq!(resumed.gitlab_url, sim.url());
+        assert!(!resumed.kept);
+        assert_eq!(detect(&state, false).await.0.unwrap().mode, Mode::Automatic);
+        assert_eq!(
+            state.sign_in_saved("not a url").await.unwrap_err().code,
+            "invalid_input"
         );
     }
 

@@ -635,9 +635,16 @@ mod tests {
     fn a_new_sign_in_forgets_the_mapping() {
         let f = Fixture::signed_in(true);
         f.build(json!({ "email_domain": DOMAIN })).unwrap();
-        f.invoke(
+        // The same token again keeps it.
+        let again = f.invoke(
             "sign_in",
             json!({ "url": f.sim.url(), "token": tokens::API }),
+        );
+        assert_eq!(again.unwrap()["kept"], true);
+        assert_ne!(f.invoke("users_summary", json!({})), Ok(Value::Null));
+        f.invoke(
+            "sign_in",
+            json!({ "url": f.sim.url(), "token": tokens::READ_ONLY }),
         )
         .unwrap();
         assert_eq!(f.invoke("users_summary", json!({})), Ok(Value::Null));

@@ -25,6 +25,7 @@ use gitlab_onboard::webhooks::{Action, Check, ProjectCheck, ProjectOutcome, RunP
 use ts_rs::{Config, TS};
 
 use crate::error::CommandError;
+use crate::resume::{Loaded, Resume};
 use crate::state::{AppInfo, SignedIn};
 use crate::users::upload::{UploadProgress, UploadTarget};
 use crate::users::{BuildRequest, ChosenFile, Edited, Filter, Page, Saved, Summary};
@@ -80,6 +81,9 @@ macro_rules! roots {
             UploadTarget,
             UploadProgress,
             Uploaded,
+            // Kept between runs.
+            Resume,
+            Loaded,
         )
     };
 }

@@ -2,7 +2,7 @@
 // sends what the admin typed and shows what comes back.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
-import type { AppInfo, CommandError, DetectProgress, SignedIn, TokenReport } from './types';
+import type { AppInfo, CommandError, DetectProgress, Loaded, Resume, SignedIn, TokenReport } from './types';
 import type {
   BuildProgress,
   BuildRequest,
@@ -118,6 +118,36 @@ export function copyText(text: string): Promise<void> {
 /** Opens a page of the signed-in GitLab instance in the default browser; Rust checks the URL. */
 export function openInBrowser(url: string): Promise<void> {
   return invoke<void>('open_in_browser', { url });
+}
+
+/** Ctrl+Q: quits the app. */
+export function quit(): Promise<void> {
+  return invoke<void>('quit');
+}
+
+/** Where the admin was when the app last ran (or a note why that is not known). */
+export function resumeLoad(): Promise<Loaded> {
+  return invoke<Loaded>('resume_load');
+}
+
+/** Keeps where the admin is, for the next start (nothing secret goes in). */
+export function resumeSave(state: Resume): Promise<void> {
+  return invoke<void>('resume_save', { state });
+}
+
+/** Signs in with the keychain's token for `url`; null when it holds none. */
+export function signInSaved(url: string): Promise<SignedIn | null> {
+  return invoke<SignedIn | null>('sign_in_saved', { url });
+}
+
+/** Start over: forgets the session, its results and the kept state (the keychain keeps the token). */
+export function startOver(): Promise<void> {
+  return invoke<void>('start_over');
+}
+
+/** Step 5: saves the summary's Markdown where the admin picks; the path, or null when dismissed. */
+export function exportSummary(markdown: string): Promise<string | null> {
+  return invoke<string | null>('export_summary', { markdown });
 }
 
 /** Whatever a command rejected with, as `{code, message}`. */

@@ -12,6 +12,8 @@ import type {
   UploadTarget,
 } from '../lib/types';
 import UsersScreen from './UsersScreen.svelte';
+import { UsersStep } from '../lib/wizard.svelte';
+import { unmount, mount, flushSync } from 'svelte';
 
 afterEach(() => clearMocks());
 
@@ -242,5 +244,50 @@ describe('Users screen', () => {
     await waitFor(() => expect(byTestId(root, 'error-message').textContent).toContain('okta.csv:3:'));
     expect(byTestId(root, 'count-total').textContent).toBe('250');
     expect(rowIds(root)[0]).toBe(1000);
+  });
+
+  it('keeps its sources, saved file and upload fields when the step is left and opened again', async () => {
+    const backend = new FakeBackend();
+    backend.saveExists = false;
+    mockIPC(backend.handle);
+    const users = new UsersStep();
+    const target = document.body.appendChild(document.createElement('div'));
+    const first = mount(UsersScreen, { target, props: { onBack: () => {}, users } });
+    flushSync();
+    click(byTestId(target, 'idp-choose'));
+    await waitFor(() => expect(byTestId(target, 'idp-path').textContent).toBe('/home/admin/okta.csv'));
+    type(byTestId(target, 'email-domain'), 'corp.example');
+    type(byTestId(target, 'idp-email-column'), 'mail');
+    click(byTestId(target, 'build'));
+    await waitFor(() => expect(backend.buildChannel).toBeDefined());
+    backend.finishBuild();
+    await waitFor(() => byTestId(target, 'save'));
+    click(byTestId(target, 'save'));
+    await waitFor(() => byTestId(target, 'saved'));
+    type(byTestId(target, 'signed-url'), 'https://storage.googleapis.com/b/o?X-Goog-Signature=ab');
+    void unmount(first);
+    flushSync();
+    expect(target.textContent).toBe('');
+
+    // Opened again: Rust still has the mapping; the screen has what was typed and saved.
+    const handle = backend.handle;
+    mockIPC((cmd, args) => (cmd === 'users_summary' ? backend.summary() : handle(cmd, args)));
+    const root = render(UsersScreen, { onBack: () => {}, users });
+    expect(byTestId(root, 'idp-path').textContent).toBe('/home/admin/okta.csv');
+    expect(byTestId<HTMLInputElement>(root, 'email-domain').value).toBe('corp.example');
+    expect(byTestId<HTMLInputElement>(root, 'idp-email-column').value).toBe('mail');
+    await waitFor(() => expect(byTestId(root, 'saved').textContent).toContain('Saved 245 rows to'));
+    expect(byTestId<HTMLInputElement>(root, 'signed-url').value).toContain('X-Goog-Signature');
+    // A rebuild sends the kept sources, the domain rule included.
+    click(byTestId(root, 'build'));
+    await waitFor(() => expect(backend.last('users_build').request).toMatchObject({ idp: 1, email_domain: 'corp.example', idp_email_column: 'mail' }));
+  });
+
+  it('ends with Continue', async () => {
+    mockIPC(new FakeBackend().handle);
+    let continued = 0;
+    const root = render(UsersScreen, { onBack: () => {}, onContinue: () => (continued += 1) });
+    click(byTestId(root, 'continue-summary'));
+    expect(continued).toBe(1);
   });
 });

@@ -16,4 +16,9 @@ token_name: string | null,
 /**
  * Where the token was kept.
  */
-keychain: TokenStore, };
+keychain: TokenStore,
+/**
+ * True when the token and URL are those of the session before: the session, step 2's
+ * report and what later steps built with them are kept.
+ */
+kept: boolean, };
