@@ -20,6 +20,7 @@ pub mod rotate;
 pub mod scopes;
 pub mod secret;
 pub mod status;
+pub mod tls;
 pub mod token;
 pub mod upload;
 pub mod users;

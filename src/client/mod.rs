@@ -95,6 +95,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Builds a client. Reads the CA bundle, if any; sends nothing yet.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        crate::tls::install_crypto();
         let mut builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))

@@ -17,6 +17,7 @@
 mod checksum;
 mod error;
 mod policy;
+mod rs256;
 mod service_account;
 mod signed_url;
 
@@ -296,6 +297,7 @@ struct Http {
 
 impl Http {
     fn new() -> Result<Self, UploadError> {
+        crate::tls::install_crypto();
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -127,8 +126,10 @@ impl ServiceAccountKey {
     /// The signed JWT-bearer assertion: RS256, `kid` = `private_key_id`, claims `iss` =
     /// `client_email`, `scope` = [`SCOPE`], `aud` = `token_uri`, `iat` = `now`, `exp` one hour on.
     fn assertion(&self, now: i64) -> Result<String, UploadError> {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid.clone_from(&self.private_key_id);
+        let header = match &self.private_key_id {
+            Some(kid) => json!({ "kid": kid }),
+            None => json!({}),
+        };
         let claims = json!({
             "iss": self.client_email,
             "scope": SCOPE,
@@ -136,13 +137,12 @@ impl ServiceAccountKey {
             "iat": now,
             "exp": now + ASSERTION_LIFETIME_SECS,
         });
-        let bad_key = |e: jsonwebtoken::errors::Error| UploadError::PrivateKey {
-            path: self.path.clone(),
-            detail: e.to_string(),
-        };
-        let key =
-            EncodingKey::from_rsa_pem(self.private_key.expose().as_bytes()).map_err(bad_key)?;
-        jsonwebtoken::encode(&header, &claims, &key).map_err(bad_key)
+        super::rs256::sign(header, &claims, self.private_key.expose()).map_err(|detail| {
+            UploadError::PrivateKey {
+                path: self.path.clone(),
+                detail,
+            }
+        })
     }
 
     /// Exchanges a fresh assertion for an access token at `token_uri`.
@@ -374,7 +374,7 @@ fn check_object(name: &str) -> Result<(), UploadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{DecodingKey, Validation};
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
     const PRIVATE: &str = include_str!("../../tests/fixtures/upload/throwaway-test-key.pem");
     const PUBLIC: &str = include_str!("../../tests/fixtures/upload/throwaway-test-key.pub.pem");

@@ -22,6 +22,10 @@ pub const BUILD: &[&str] = &[
 /// Debian packages to run the app and keep its token (a Secret Service and its bus).
 pub const RUN: &[&str] = &["gnome-keyring", "dbus", "dbus-x11"];
 
+/// Debian packages for the demo's own keychain and upload target: `secret-tool` (to see the
+/// private keyring answer) and Python's venv (for the GCS emulator).
+pub const DEMO: &[&str] = &["libsecret-tools", "python3-venv"];
+
 /// Debian packages for the tests: a virtual display, WebKit's WebDriver, Python's venv.
 pub const TEST: &[&str] = &[
     "xvfb",
@@ -72,23 +76,37 @@ fn is_root() -> bool {
 
 /// Installs the front end's npm packages from the lockfile (when they changed) and builds it.
 pub fn ui() -> Result<(), String> {
+    npm_ci("ui")?;
+    run("npm", &["run", "build", "--prefix", "ui"], &[])
+}
+
+/// The Tauri CLI (prebuilt, from npm, pinned by `xtask/bundler/package-lock.json`) that makes
+/// the `.deb`; installed from the lockfile when it changed.
+pub fn bundler() -> Result<String, String> {
+    npm_ci("xtask/bundler")?;
+    let cli = root().join("xtask/bundler/node_modules/.bin/tauri");
+    Ok(cli.to_str().ok_or("non-UTF-8 path")?.to_owned())
+}
+
+/// `npm ci` in `dir` (relative to the root) unless its `node_modules` matches its lockfile.
+fn npm_ci(dir: &str) -> Result<(), String> {
     if !succeeds("npm", &["--version"]) {
         return Err("npm is missing: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)".into());
     }
-    let ui = root().join("ui");
-    let stamp = ui.join("node_modules/.package-lock.json");
-    let lock = ui.join("package-lock.json");
+    let dir_path = root().join(dir);
+    let stamp = dir_path.join("node_modules/.package-lock.json");
+    let lock = dir_path.join("package-lock.json");
     let fresh = modified(&stamp)
         .zip(modified(&lock))
         .is_some_and(|(s, l)| s >= l);
-    if !fresh {
-        run(
-            "npm",
-            &["ci", "--prefix", "ui", "--no-audit", "--no-fund"],
-            &[],
-        )?;
+    if fresh {
+        return Ok(());
     }
-    run("npm", &["run", "build", "--prefix", "ui"], &[])
+    run(
+        "npm",
+        &["ci", "--prefix", dir, "--no-audit", "--no-fund"],
+        &[],
+    )
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {

@@ -1,10 +1,27 @@
-//! What the tests need running around them: a virtual display (Xvfb), a D-Bus session bus and
-//! an unlocked Secret Service keyring (gnome-keyring). All are stopped when dropped.
+//! What the tests and the demo need running around them: a virtual display (Xvfb, tests only),
+//! a private D-Bus session bus with an unlocked Secret Service keyring (gnome-keyring), and for
+//! the demo the Google Cloud Storage emulator. All are stopped when dropped.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// Starts `gcp-storage-emulator`'s server in memory on 127.0.0.1 port 0 with one bucket
+/// (`argv[1]`), prints the port it bound, then serves until killed (as `tests/gcs` does).
+const STORAGE_LAUNCHER: &str = r#"
+import sys, time
+from gcp_storage_emulator.server import create_server
+server = create_server("127.0.0.1", 0, in_memory=True, default_bucket=sys.argv[1])
+server.start()
+print(server._api._httpd.server_address[1], flush=True)
+while True:
+    time.sleep(3600)
+"#;
+
+/// How long the emulator may take to start (a cold Python import).
+const STORAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The running services and the environment that points tests at them.
 pub struct Services {
@@ -15,21 +32,69 @@ pub struct Services {
 }
 
 impl Services {
-    /// Starts Xvfb, a session bus and an unlocked keyring in a scratch directory.
+    /// For the tests: Xvfb, a session bus and an unlocked keyring in a scratch directory.
     pub fn start() -> Result<Self, String> {
-        let scratch =
-            std::env::temp_dir().join(format!("gitlab-onboard-test-{}", std::process::id()));
-        std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-        let mut s = Self {
-            children: Vec::new(),
-            pids: Vec::new(),
-            env: Vec::new(),
-            scratch,
-        };
+        let mut s = Self::empty("test")?;
         s.start_display()?;
         s.start_bus()?;
         s.start_keyring()?;
         Ok(s)
+    }
+
+    /// For the demo: a private session bus with an unlocked keyring of its own, in a scratch
+    /// directory (the desktop's own display is used, its own keychain never touched).
+    pub fn keychain_only() -> Result<Self, String> {
+        let mut s = Self::empty("demo")?;
+        s.start_bus()?;
+        s.start_keyring()?;
+        Ok(s)
+    }
+
+    fn empty(purpose: &str) -> Result<Self, String> {
+        let scratch =
+            std::env::temp_dir().join(format!("gitlab-onboard-{purpose}-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        set_private(&scratch);
+        Ok(Self {
+            children: Vec::new(),
+            pids: Vec::new(),
+            env: Vec::new(),
+            scratch,
+        })
+    }
+
+    /// The scratch directory (mode 0700), removed when this is dropped.
+    pub fn scratch(&self) -> &Path {
+        &self.scratch
+    }
+
+    /// Starts the GCS emulator with `bucket` on a loopback port it chose; returns its URL,
+    /// `http://127.0.0.1:PORT`.
+    pub fn start_storage(&mut self, python: &str, bucket: &str) -> Result<String, String> {
+        let mut child = Command::new(python)
+            .args(["-c", STORAGE_LAUNCHER, bucket])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start gcp-storage-emulator with {python}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        self.children.push(child);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(STORAGE_TIMEOUT).map_err(|_| {
+            format!("gcp-storage-emulator did not start within {STORAGE_TIMEOUT:?}")
+        })?;
+        let port: u16 = line.trim().parse().map_err(|_| {
+            format!(
+                "gcp-storage-emulator did not report its port (printed {line:?}): reinstall it with \
+                 `{python} -m pip install gcp-storage-emulator`"
+            )
+        })?;
+        Ok(format!("http://127.0.0.1:{port}"))
     }
 
     /// Environment variables for the test processes.
@@ -94,11 +159,7 @@ impl Services {
         for dir in [&home, &runtime] {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700));
-        }
+        set_private(&runtime);
         let daemon_env = |cmd: &mut Command| {
             cmd.env("HOME", &home)
                 .env("XDG_DATA_HOME", home.join(".local/share"))
@@ -197,6 +258,12 @@ impl Drop for Services {
         }
         let _ = std::fs::remove_dir_all(&self.scratch);
     }
+}
+
+/// Mode 0700: only this user may enter (best effort; the tests and demo still run without).
+pub fn set_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
 }
 
 /// The processes whose environment holds `entry` exactly: the keyring daemons started here

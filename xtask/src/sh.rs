@@ -36,3 +36,20 @@ pub fn succeeds(program: &str, args: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Lets Ctrl-C (and a closed terminal) reach the app while xtask waits to stop what it started:
+/// xtask catches SIGINT and SIGHUP with a handler that does nothing. A caught signal, unlike an
+/// ignored one, is reset to its default in the programs xtask starts, so the app still stops.
+pub fn outlive_interrupts() {
+    extern "C" fn nothing(_: i32) {}
+    unsafe extern "C" {
+        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    }
+    const SIGHUP: i32 = 1;
+    const SIGINT: i32 = 2;
+    // SAFETY: `signal` is async-signal-safe to install; the handler touches nothing.
+    unsafe {
+        signal(SIGINT, nothing);
+        signal(SIGHUP, nothing);
+    }
+}

@@ -1,0 +1,157 @@
+//! `cargo xtask dist`: the `.deb`, built offline with the Tauri bundler (the prebuilt CLI from
+//! npm) from the size-tuned `dist` profile and without the demo's simulator.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::{deps, sh};
+
+/// The cargo profile of the package (root `Cargo.toml`: size-tuned, LTO, stripped).
+pub const PROFILE: &str = "dist";
+/// The app's binary.
+pub const BINARY: &str = "gitlab-onboard-app";
+
+/// What `dist` made.
+pub struct Built {
+    /// The `.deb`.
+    pub deb: PathBuf,
+    /// Its size in bytes.
+    pub deb_bytes: u64,
+    /// The release binary inside it.
+    pub binary: PathBuf,
+    /// Wall time of the cargo build of this run (a few seconds when nothing changed).
+    pub build_secs: f64,
+}
+
+/// The release binary's path in the target directory.
+pub fn binary() -> PathBuf {
+    sh::root().join("target").join(PROFILE).join(BINARY)
+}
+
+/// Builds the UI, the release binary and the `.deb`; removes the bundler's staging files.
+pub fn dist() -> Result<Built, String> {
+    deps::system(deps::BUILD.iter())?;
+    deps::ui()?;
+    let cli = deps::bundler()?;
+    write_app_config()?;
+    let cargo_args = [
+        "build",
+        "-p",
+        "gitlab-onboard-app",
+        "--profile",
+        PROFILE,
+        "--no-default-features",
+        "--features",
+        "tauri/custom-protocol",
+    ];
+    let started = Instant::now();
+    sh::run("cargo", &cargo_args, &[])?;
+    let build_secs = started.elapsed().as_secs_f64();
+
+    let bundle = sh::root().join("target").join(PROFILE).join("bundle");
+    let _ = std::fs::remove_dir_all(&bundle);
+    // The CLI runs the same cargo build (nothing left to do), then bundles.
+    let mut cli_args = vec!["build", "--ci", "--bundles", "deb", "--"];
+    cli_args.extend(&cargo_args[1..]);
+    sh::run(&cli, &cli_args, &[("TAURI_APP_PATH", "src-tauri")])?;
+
+    let deb_dir = bundle.join("deb");
+    let deb = std::fs::read_dir(&deb_dir)
+        .map_err(|e| format!("{}: {e}", deb_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| format!("the bundler made no .deb in {}", deb_dir.display()))?;
+    // Only the .deb is kept: the staging tree beside it is a second copy of its contents.
+    for entry in std::fs::read_dir(&deb_dir).into_iter().flatten().flatten() {
+        if entry.path() != deb && entry.path().is_dir() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let deb_bytes = size(&deb)?;
+    Ok(Built {
+        deb,
+        deb_bytes,
+        binary: binary(),
+        build_secs,
+    })
+}
+
+/// The bytes of a file.
+pub fn size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The CLI reads `tauri.conf.json` from the app crate's directory: a copy of the root one
+/// with its paths rebased onto `src-tauri/` (the copy is git-ignored).
+fn write_app_config() -> Result<(), String> {
+    let root = sh::root();
+    let text = std::fs::read_to_string(root.join("tauri.conf.json"))
+        .map_err(|e| format!("tauri.conf.json: {e}"))?;
+    let rebased = rebase_config(&text)?;
+    std::fs::write(root.join("src-tauri/tauri.conf.json"), rebased)
+        .map_err(|e| format!("src-tauri/tauri.conf.json: {e}"))
+}
+
+/// `tauri.conf.json` with `build.frontendDist` and `bundle.icon` rebased from the root onto
+/// `src-tauri/`, and `$schema` dropped (a relative path, too).
+fn rebase_config(text: &str) -> Result<String, String> {
+    let mut config: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("tauri.conf.json: {e}"))?;
+    let up = |v: &mut serde_json::Value| {
+        if let Some(s) = v.as_str().filter(|s| !s.contains("://")) {
+            *v = format!("../{s}").into();
+        }
+    };
+    if let Some(dist) = config.pointer_mut("/build/frontendDist") {
+        up(dist);
+    }
+    if let Some(icons) = config
+        .pointer_mut("/bundle/icon")
+        .and_then(|v| v.as_array_mut())
+    {
+        icons.iter_mut().for_each(up);
+    }
+    if let Some(map) = config.as_object_mut() {
+        map.remove("$schema");
+    }
+    serde_json::to_string_pretty(&config).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_rebased_onto_the_app_crate() {
+        let config = r#"{"$schema": "https://schema.tauri.app/config/2",
+            "build": {"frontendDist": "ui/dist"},
+            "bundle": {"icon": ["icons/32x32.png", "icons/icon.ico"], "targets": ["deb"]}}"#;
+        let rebased: serde_json::Value =
+            serde_json::from_str(&rebase_config(config).unwrap()).unwrap();
+        assert_eq!(rebased["build"]["frontendDist"], "../ui/dist");
+        assert_eq!(
+            rebased["bundle"]["icon"],
+            serde_json::json!(["../icons/32x32.png", "../icons/icon.ico"])
+        );
+        assert_eq!(rebased["bundle"]["targets"], serde_json::json!(["deb"]));
+        assert!(rebased.get("$schema").is_none());
+    }
+
+    #[test]
+    fn the_repository_config_rebases() {
+        let text = std::fs::read_to_string(sh::root().join("tauri.conf.json")).unwrap();
+        let rebased: serde_json::Value =
+            serde_json::from_str(&rebase_config(&text).unwrap()).unwrap();
+        let dist = rebased["build"]["frontendDist"].as_str().unwrap();
+        assert!(
+            sh::root()
+                .join("src-tauri")
+                .join(dist)
+                .ends_with("src-tauri/../ui/dist"),
+            "{dist}"
+        );
+    }
+}
