@@ -12,9 +12,15 @@ use e2e::Window;
 #[ignore = "needs a display, tauri-driver and the built app: cargo xtask test runs it"]
 async fn the_window_follows_the_systems_dark_setting() {
     let light = Window::open("look-light").await;
-    assert!(!light.prefers_dark().await, "a light system theme shows a light page");
+    assert!(
+        !light.prefers_dark().await,
+        "a light system theme shows a light page"
+    );
     light.close().await;
     let dark = Window::open_with("look-dark", &[("GTK_THEME", OsStr::new("Adwaita:dark"))]).await;
-    assert!(dark.prefers_dark().await, "a dark system theme shows a dark page");
+    assert!(
+        dark.prefers_dark().await,
+        "a dark system theme shows a dark page"
+    );
     dark.close().await;
 }

@@ -105,15 +105,11 @@ impl BuildRequest {
         let idp = match self.idp {
             Some(handle) => {
                 let path = chosen.path(Purpose::Idp, handle)?;
-                let read = tauri::async_runtime::spawn_blocking(move || {
-                    idp::Directory::read(&path, &columns)
-                })
-                .await
-                .map_err(|e| CommandError {
-                    code: "internal",
-                    message: format!("reading the export stopped unexpectedly ({e}): try again"),
-                })?;
-                Some(read.map_err(idp_error)?)
+                Some(
+                    idp::Directory::read_async(&path, &columns)
+                        .await
+                        .map_err(idp_error)?,
+                )
             }
             None => None,
         };

@@ -61,7 +61,7 @@ pub async fn run(args: &UsersArgs) -> Result<ExitCode, Error> {
                 username: args.idp_username_column.clone(),
                 email: args.idp_email_column.clone(),
             };
-            Some(idp::Directory::read(path, &columns)?)
+            Some(idp::Directory::read_async(path, &columns).await?)
         }
         None => None,
     };

@@ -143,7 +143,37 @@ impl Person<'_> {
     }
 }
 
+/// Runs a blocking read of the export (`path`, for messages) on the blocking pool, so an async caller's
+/// runtime keeps serving while a large file is checked.
+async fn off_the_runtime<T: Send + 'static>(
+    path: &str,
+    read: impl FnOnce() -> Result<T, IdpError> + Send + 'static,
+) -> Result<T, IdpError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| IdpError {
+            path: path.to_owned(),
+            line: None,
+            message: format!("reading the export stopped unexpectedly ({e}): try again"),
+        })?
+}
+
 impl Directory {
+    /// [`Directory::read`] from async code, on the blocking pool.
+    pub async fn read_async(path: &Path, columns: &Columns) -> Result<Self, IdpError> {
+        let (owned, columns) = (path.to_owned(), columns.clone());
+        off_the_runtime(&path.display().to_string(), move || {
+            Self::read(&owned, &columns)
+        })
+        .await
+    }
+
+    /// [`Directory::lookup`] from async code, on the blocking pool.
+    pub async fn lookup_async(&self, people: Vec<(String, String)>) -> Result<Matches, IdpError> {
+        let dir = self.clone();
+        off_the_runtime(self.path(), move || dir.lookup(people)).await
+    }
+
     /// Checks an export file, streaming it: every line is read once and none is kept.
     pub fn read(path: &Path, columns: &Columns) -> Result<Self, IdpError> {
         Self::check(

@@ -264,15 +264,7 @@ pub async fn build(
                 .filter(|r| r.email.is_none())
                 .map(|r| (r.username.clone(), r.name.clone()))
                 .collect();
-            let path = dir.path().to_owned();
-            let dir = dir.clone();
-            let found = tokio::task::spawn_blocking(move || dir.lookup(wanted))
-                .await
-                .map_err(|e| idp::IdpError {
-                    path,
-                    line: None,
-                    message: format!("reading the export stopped unexpectedly ({e}): try again"),
-                })??;
+            let found = dir.lookup_async(wanted).await?;
             mapping.warnings.extend(found.conflicts().iter().cloned());
             Some(found)
         }
