@@ -2,10 +2,8 @@
 
 mod common;
 
-use common::{cli_env, stderr};
+use common::{cli_env, hook_cli, stderr};
 use gitlab_sim::tokens;
-
-const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
 /// Escape sequences that would clear the screen, retitle the window, ring the bell, rewrite
 /// the line or reverse the text after them.
@@ -47,22 +45,9 @@ async fn tables_and_summaries_escape_control_characters() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Main\\u{1b}[2J"));
 
     for verb in ["plan", "verify"] {
-        let out = cli_env(
-            &[
-                "webhooks",
-                verb,
-                "--gitlab-url",
-                &url,
-                "--event-url",
-                EVENTS,
-                "--secret-env",
-                "HOOK_SECRET",
-            ],
-            Some(tokens::API),
-            None,
-            &[("HOOK_SECRET", "s")],
-        )
-        .await;
+        let data = tempfile::tempdir().unwrap();
+        let command = ["webhooks", verb];
+        let out = hook_cli(&sim, data.path(), &command, &[], tokens::API, Some("s")).await;
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.lines().count() > 3, "{verb}: {}", stderr(&out));
         assert_eq!(

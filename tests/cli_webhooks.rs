@@ -2,39 +2,19 @@
 
 mod common;
 
-use common::{cli_env, stderr};
+use common::{hook_cli, stderr};
 use gitlab_sim::tokens;
 use serde_json::Value;
-
-const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
 #[tokio::test]
 async fn apply_then_verify_then_instructions() {
     let sim = common::demo().await;
     let data = tempfile::tempdir().unwrap();
-    let data_dir = data.path().to_str().unwrap();
-    let env = [
-        ("HOOK_SECRET", "cli-secret"),
-        ("GITLAB_ONBOARD_DATA_DIR", data_dir),
-    ];
-    let url = sim.url();
-    let base = [
-        "webhooks",
-        "--gitlab-url",
-        &url,
-        "--event-url",
-        EVENTS,
-        "--secret-env",
-        "HOOK_SECRET",
-        "--json",
-    ];
     let run = |verb: &'static str, token: &'static str| {
-        let mut args = vec![base[0], verb];
-        args.extend_from_slice(&base[1..]);
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        let (sim, data) = (&sim, data.path());
         async move {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            cli_env(&refs, Some(token), None, &env).await
+            let command = ["webhooks", verb];
+            hook_cli(sim, data, &command, &["--json"], token, Some("cli-secret")).await
         }
     };
 
@@ -72,28 +52,23 @@ async fn apply_then_verify_then_instructions() {
     );
 
     let file = data.path().join("manual.csv");
+    let out_file = file.to_str().unwrap();
     let instructions = |include_secret: bool| {
-        let mut args = vec![
-            "webhooks",
-            "instructions",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "HOOK_SECRET",
-            "--format",
-            "csv",
-            "--out",
-            file.to_str().unwrap(),
-        ];
+        let mut extra = vec!["--format", "csv", "--out", out_file];
         if include_secret {
-            args.push("--include-secret");
+            extra.push("--include-secret");
         }
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        let (sim, data) = (&sim, data.path());
         async move {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            cli_env(&refs, Some(tokens::API), None, &env).await
+            hook_cli(
+                sim,
+                data,
+                &["webhooks", "instructions"],
+                &extra,
+                tokens::API,
+                Some("cli-secret"),
+            )
+            .await
         }
     };
     let out = instructions(false).await;
@@ -127,24 +102,15 @@ async fn apply_then_verify_then_instructions() {
 #[tokio::test]
 async fn read_only_apply_writes_nothing_and_bad_urls_are_refused() {
     let sim = common::demo().await;
-    let url = sim.url();
-    let env = [("HOOK_SECRET", "s")];
+    let data = tempfile::tempdir().unwrap();
     let before = sim.requests().iter().filter(|r| r.method != "GET").count();
-    let out = cli_env(
-        &[
-            "webhooks",
-            "apply",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "HOOK_SECRET",
-            "--json",
-        ],
-        Some(tokens::READ_ONLY),
-        None,
-        &env,
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["webhooks", "apply"],
+        &["--json"],
+        tokens::READ_ONLY,
+        Some("s"),
     )
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
@@ -155,38 +121,26 @@ async fn read_only_apply_writes_nothing_and_bad_urls_are_refused() {
         before
     );
 
-    let out = cli_env(
-        &[
-            "webhooks",
-            "plan",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            "http://crawler.example.com/e",
-        ],
-        Some(tokens::API),
-        None,
-        &env,
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["webhooks", "plan"],
+        &["--event-url", "http://crawler.example.com/e"],
+        tokens::API,
+        Some("s"),
     )
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not HTTPS"), "{}", stderr(&out));
     assert_eq!(stderr(&out).trim_end().lines().count(), 1);
 
-    let out = cli_env(
-        &[
-            "webhooks",
-            "plan",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "NOPE_UNSET",
-        ],
-        Some(tokens::API),
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["webhooks", "plan"],
+        &["--secret-env", "NOPE_UNSET"],
+        tokens::API,
         None,
-        &[],
     )
     .await;
     assert_eq!(out.status.code(), Some(1));
