@@ -53,9 +53,12 @@ pub async fn open_in_browser<R: Runtime>(
     let url = on_instance(&instance, &url)?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
-        .map_err(|e| CommandError {
-            code: "open_failed",
-            message: format!("the browser could not be started ({e}): open {url} by hand"),
+        .map_err(|e| {
+            CommandError::with_details(
+                "open_failed",
+                "No web browser could be opened on this computer: copy the link and open it in a browser yourself.",
+                &e.to_string(),
+            )
         })
 }
 

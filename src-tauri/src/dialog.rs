@@ -52,8 +52,8 @@ pub async fn open_file<R: Runtime>(
 }
 
 /// Asks where to save `file_name`; `None` when the admin dismissed the dialog. GTK's dialog
-/// confirms replacing a file itself (rfd turns that on); the mapping's Save also asks in the
-/// window, so the question stands however the path was chosen (the test hook included).
+/// confirms replacing a file itself (rfd turns that on), so the mapping's Save asks in the
+/// window only when the test hook chose the path ([`save_answered_by_hook`]): one question.
 pub async fn save_file<R: Runtime>(
     window: &WebviewWindow<R>,
     dialog: &Dialog,
@@ -64,6 +64,12 @@ pub async fn save_file<R: Runtime>(
     }
     let builder = dialog.builder().set_file_name(file_name);
     ask(window, move |d| d.save_file(), builder).await
+}
+
+/// Whether save dialogs are answered by the test hook (then nobody was asked about replacing
+/// a file).
+pub fn save_answered_by_hook() -> bool {
+    preset(std::env::var_os(SAVE_ANSWER_ENV)).is_some()
 }
 
 /// The test hook's answer: the variable's path in a debug build, nothing in a release build.
@@ -96,10 +102,11 @@ where
 }
 
 fn unavailable(detail: &str) -> CommandError {
-    CommandError {
-        code: "dialog",
-        message: format!("the file dialog could not be shown ({detail}): try again"),
-    }
+    CommandError::with_details(
+        "dialog",
+        "The file dialog could not be shown: try again.",
+        detail,
+    )
 }
 
 #[cfg(test)]

@@ -178,7 +178,11 @@ pub async fn users_choose_save<R: Runtime>(
     users: State<'_, UsersState>,
 ) -> Result<Option<ChosenFile>, CommandError> {
     let path = dialog::save_file(&window, &SAVE_DIALOG, DEFAULT_FILE_NAME).await?;
-    Ok(path.map(|p| users.chosen.keep(Purpose::Save, p)))
+    let replace_asked = !dialog::save_answered_by_hook();
+    Ok(path.map(|p| ChosenFile {
+        replace_asked,
+        ..users.chosen.keep(Purpose::Save, p)
+    }))
 }
 
 /// Builds the mapping from step 2's report and the chosen sources, keeping the admin's edits

@@ -80,6 +80,13 @@ fn reason(o: &ProjectOutcome) -> &str {
     }
 }
 
+/// What Verify can check of hooks made by hand, and what only a person can: it lists a
+/// project's hooks only where the token's user is Maintainer or Owner, which is often why
+/// the hook is made by hand.
+const VERIFY_NOTE: &str = "Then, in each project's webhook settings, check that the hook is listed and use its Test button \
+     (Push events) to send an event. Verify (in the app, or gitlab-onboard webhooks verify) can check a project's hook \
+     only where the token's user is Maintainer or Owner; for the others, only this check in GitLab tells.";
+
 fn markdown(
     projects: &[&ProjectOutcome],
     url: &str,
@@ -113,10 +120,7 @@ fn markdown(
             md_text(reason(o))
         );
     }
-    let _ = writeln!(
-        out,
-        "\nThen run `gitlab-onboard webhooks verify` (or Verify in the app) to check what was made."
-    );
+    let _ = writeln!(out, "\n{VERIFY_NOTE}");
     out
 }
 
@@ -298,6 +302,11 @@ mod tests {
             "Push events, Issues events, Merge request events, Comments, Wiki page events"
         ));
         assert!(md.contains("| team\\/app |"), "{md}");
+        assert!(
+            md.contains("only where the token's user is Maintainer or Owner"),
+            "{md}"
+        );
+        assert!(md.contains("Test button"), "{md}");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct ChosenFile {
     pub handle: u64,
     /// The path, only to show.
     pub path: String,
+    /// True when the native save dialog chose it: that dialog already asked before
+    /// replacing an existing file, so the window does not ask again.
+    pub replace_asked: bool,
 }
 
 /// The files chosen in this window, by handle.
@@ -65,6 +68,7 @@ impl Chosen {
         ChosenFile {
             handle,
             path: shown,
+            replace_asked: false,
         }
     }
 

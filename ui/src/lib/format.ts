@@ -72,7 +72,7 @@ export function expiryText(expiry: Expiry): string {
 
 /** Short text for the webhook column. */
 export function hookText(hooks: HookAccess): string {
-  return hooks.kind === 'automatic' ? 'Automatic' : 'Manual';
+  return hooks.kind === 'automatic' ? 'Automatic' : 'By hand';
 }
 
 /** What a detection stage is doing, for the progress line. */
@@ -89,4 +89,16 @@ export function stageText(stage: string, done: number): string {
     default:
       return `${stage}… ${done}`;
   }
+}
+
+/** The marker Rust puts between a message's plain words and what the system said
+ * (`error::DETAILS`). */
+const DETAILS = ' Details: ';
+
+/** A message's plain words, and what the system said (shown only on request), if anything. */
+export function splitDetails(message: string): { words: string; details: string | null } {
+  const at = message.indexOf(DETAILS);
+  return at === -1
+    ? { words: message, details: null }
+    : { words: message.slice(0, at), details: message.slice(at + DETAILS.length) };
 }

@@ -26,6 +26,10 @@ describe('mapping words', () => {
     expect(notes[0]).toMatch(/^1 person has no email/);
     expect(notes[1]).toMatch(/^2 rows need a look/);
     expect(notes[2]).toMatch(/^4 emails are guessed/);
+    expect(summaryNotes(summary({ by_source: { guessed: 1 } }))[0]).toBe(
+      '1 email is guessed from the domain: check it before uploading.',
+    );
+    expect(buildStageText({ stage: 'emails', done: 1, total: null })).toBe("Reading the users' emails GitLab shows: 1 page");
   });
 
   it('formats sizes', () => {

@@ -22,11 +22,11 @@ export function buildStageText(p: BuildProgress): string {
   const of = p.total === null ? '' : ` of ${p.total}`;
   switch (p.stage) {
     case 'members':
-      return `Reading members: ${p.done}${of} groups and projects`;
+      return `Reading members: ${p.done}${of} ${(p.total ?? p.done) === 1 ? 'group or project' : 'groups and projects'}`;
     case 'emails':
-      return `Reading the users' emails GitLab shows: ${p.done} pages`;
+      return `Reading the users' emails GitLab shows: ${p.done} ${p.done === 1 ? 'page' : 'pages'}`;
     case 'public_emails':
-      return `Looking up public emails: ${p.done}${of} users`;
+      return `Looking up public emails: ${p.done}${of} ${(p.total ?? p.done) === 1 ? 'user' : 'users'}`;
     default:
       return `${p.stage}: ${p.done}${of}`;
   }
@@ -45,8 +45,11 @@ export function summaryNotes(s: MappingSummary): string[] {
   if (flagged > 0) {
     notes.push(`${flagged} ${flagged === 1 ? 'row needs' : 'rows need'} a look: show "Needs a look" to see why.`);
   }
-  if ((s.counts.by_source.guessed ?? 0) > 0) {
-    notes.push(`${s.counts.by_source.guessed} emails are guessed from the domain: check a few before uploading.`);
+  const guessed = s.counts.by_source.guessed ?? 0;
+  if (guessed > 0) {
+    notes.push(
+      `${guessed} ${guessed === 1 ? 'email is' : 'emails are'} guessed from the domain: check ${guessed === 1 ? 'it' : 'a few'} before uploading.`,
+    );
   }
   return notes;
 }

@@ -17,8 +17,19 @@ export const OUTCOME_FILTERS: { value: OutcomeFilter; label: string }[] = [
   { value: 'none', label: 'Not checked yet' },
 ];
 
-/** A short label for an outcome. */
-export function outcomeLabel(action: HookAction['action']): string {
+/** What an apply did, per outcome (a plan's words are the filters'). */
+const DONE_LABELS: Record<HookAction['action'], string> = {
+  create: 'Created',
+  update: 'Updated',
+  unchanged: 'Already correct',
+  covered: 'Covered by a group hook',
+  manual: 'To do by hand',
+  failed: 'Failed',
+};
+
+/** A short label for an outcome: what a plan would do, or (`applied`) what an apply did. */
+export function outcomeLabel(action: HookAction['action'], applied = false): string {
+  if (applied) return DONE_LABELS[action] ?? action;
   return OUTCOME_FILTERS.find((f) => f.value === action)?.label ?? action;
 }
 
@@ -48,7 +59,7 @@ export function checkLabel(status: HookCheck['status']): string {
     case 'wrong':
       return 'Wrong';
     case 'unknown':
-      return 'Unknown';
+      return 'Not readable';
     case 'failed':
       return 'Failed';
   }
@@ -74,6 +85,11 @@ export function checkDetail(check: HookCheck): string {
 export function inGroup(project: ProjectAccess, group: string): boolean {
   const path = project.namespace.full_path;
   return group === '' || path === group || path.startsWith(`${group}/`);
+}
+
+/** The projects Apply can write: selected, and the token may manage their hooks. */
+export function writableProjects(projects: ProjectAccess[]): ProjectAccess[] {
+  return projects.filter((p) => p.hooks.kind === 'automatic');
 }
 
 /** The projects a run covers: not archived, in the group (as the core's `Selection` picks). */
@@ -106,16 +122,47 @@ export function triggerLabels(tagPush: boolean, confidential: boolean): string[]
   ];
 }
 
-/** "40 projects: 12 create, …" for a run's summary line. */
+/** "1 project" / "2 projects". */
+function n(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** "40 projects: 12 to create, …" for a plan's summary line. */
 export function summaryText(s: HookSummary): string {
   const parts = [
-    `${s.create} create`,
-    `${s.update} update`,
-    `${s.unchanged} unchanged`,
+    `${s.create} to create`,
+    `${s.update} to update`,
+    `${s.unchanged} already correct`,
     ...(s.covered ? [`${s.covered} covered by a group hook`] : []),
-    `${s.manual} manual`,
+    `${s.manual} to do by hand`,
     `${s.failed} failed`,
   ];
-  const dups = s.duplicates > 0 ? `; ${s.duplicates} duplicate hook${s.duplicates === 1 ? '' : 's'}` : '';
-  return `${s.total} project${s.total === 1 ? '' : 's'}: ${parts.join(', ')}${dups}`;
+  const dups = s.duplicates > 0 ? `; ${n(s.duplicates, 'duplicate hook')}` : '';
+  return `${n(s.total, 'project')}: ${parts.join(', ')}${dups}. Nothing was changed yet.`;
+}
+
+/** "Created 22, updated 0, …" for an apply's summary line: what was done. */
+export function appliedText(s: HookSummary): string {
+  const parts = [
+    `Created ${s.create}`,
+    `updated ${s.update}`,
+    `${s.unchanged} already correct`,
+    ...(s.covered ? [`${s.covered} covered by a group hook`] : []),
+    `${s.manual} left to do by hand`,
+    `${s.failed} failed`,
+  ];
+  const dups = s.duplicates > 0 ? `; ${n(s.duplicates, 'duplicate hook')} seen` : '';
+  return `${parts.join(', ')}${dups} (${n(s.total, 'project')}).`;
+}
+
+/** The Verify line: correct hooks, and plainly which projects the token cannot read. */
+export function verifiedText(ok: number, total: number, unreadable: number, groupsNotOk: number): string {
+  const parts = [`Verified: ${ok} of ${n(total, 'project')} ${ok === 1 ? 'has' : 'have'} a correct hook`];
+  if (unreadable > 0) {
+    parts.push(
+      `${n(unreadable, 'project')} could not be checked: the token cannot read ${unreadable === 1 ? 'its' : 'their'} webhooks (that needs Maintainer); check ${unreadable === 1 ? 'it' : 'them'} in GitLab`,
+    );
+  }
+  if (groupsNotOk > 0) parts.push(`${n(groupsNotOk, 'group hook is', 'group hooks are')} not correct`);
+  return `${parts.join('; ')}.`;
 }

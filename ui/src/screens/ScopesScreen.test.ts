@@ -32,11 +32,14 @@ describe('Scopes screen', () => {
     expect(byTestId(root, 'count-total').textContent).toBe('2');
     expect(byTestId(root, 'count-automatic').textContent).toBe('1');
     expect(byTestId(root, 'count-archived').textContent).toBe('1');
+    // The archived project is skipped, as the Webhooks step skips it: not counted as by hand.
+    expect(byTestId(root, 'count-manual').textContent).toBe('0');
+    expect(byTestId(root, 'hook-skipped').closest('tr')?.textContent).toContain('acme/docs');
     expect(byTestId(root, 'by-role').textContent).toMatch(/Maintainer: 1.*Developer: 1/);
     const rows = byTestId(root, 'projects').querySelectorAll('tbody tr');
     expect(rows).toHaveLength(2);
     expect(rows[1].textContent).toContain('Archived');
-    expect(rows[1].textContent).toContain('webhooks need Maintainer');
+    expect(rows[1].textContent).toContain('archived projects get no webhook');
     expect(byTestId(root, 'groups').textContent).toContain('Owner');
     expect(onReport).toHaveBeenCalledWith(report());
   });

@@ -31,6 +31,8 @@ class FakeBackend {
   buildChannel: Channel<BuildProgress> | undefined;
   finishBuild: () => void = () => {};
   saveExists = true;
+  /** Whether the (system) save dialog asked before replacing. */
+  dialogAsked = false;
 
   summary(): MappingSummary {
     const unresolved = this.rows.filter((r) => r.email === null).length;
@@ -57,9 +59,9 @@ class FakeBackend {
       case 'users_summary':
         return null;
       case 'users_choose_idp':
-        return { handle: 1, path: '/home/admin/okta.csv' };
+        return { handle: 1, path: '/home/admin/okta.csv', replace_asked: false };
       case 'users_choose_save':
-        return { handle: 2, path: '/home/admin/mapping.csv' };
+        return { handle: 2, path: '/home/admin/mapping.csv', replace_asked: this.dialogAsked };
       case 'users_build':
         this.buildChannel = args.onProgress as Channel<BuildProgress>;
         return new Promise((resolve) => (this.finishBuild = () => resolve(this.summary())));
@@ -289,5 +291,15 @@ describe('Users screen', () => {
     const root = render(UsersScreen, { onBack: () => {}, onContinue: () => (continued += 1) });
     click(byTestId(root, 'continue-summary'));
     expect(continued).toBe(1);
+  });
+
+  it('asks once: not again in the window when the system dialog already asked', async () => {
+    const backend = new FakeBackend();
+    backend.dialogAsked = true;
+    const root = await built(backend);
+    click(byTestId(root, 'save'));
+    await waitFor(() => expect(byTestId(root, 'saved').textContent).toContain('Saved 245 rows'));
+    expect(root.querySelector('[data-testid="overwrite"]')).toBeNull();
+    expect(backend.last('users_save')).toEqual({ file: 2, header: false, overwrite: true });
   });
 });

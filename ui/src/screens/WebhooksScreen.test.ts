@@ -100,9 +100,16 @@ describe('Webhooks screen', () => {
     const root = render(WebhooksScreen, { report: reportWithThree(), onBack: () => {} });
 
     await waitFor(() => byTestId(root, 'generate-secret'));
+    // A disabled button says why.
+    expect(byTestId<HTMLButtonElement>(root, 'plan').disabled).toBe(true);
+    expect(byTestId(root, 'why-disabled').textContent).toBe("Enter the crawler's event URL first.");
+    expect(byTestId(root, 'plan').title).toBe("Enter the crawler's event URL first.");
     type(byTestId(root, 'event-url'), `  ${EVENTS} `);
     expect(byTestId<HTMLButtonElement>(root, 'apply').disabled).toBe(true);
-    expect(byTestId(root, 'apply').textContent).toContain('Apply to 2 projects');
+    expect(byTestId(root, 'why-disabled').textContent).toBe('Generate or enter the webhook secret first.');
+    // Only the project the token may write counts; the other is said to be by hand.
+    expect(byTestId(root, 'apply').textContent).toContain('Apply to 1 project');
+    expect(byTestId(root, 'not-writable').textContent).toContain('1 of the selected projects need');
 
     click(byTestId(root, 'generate-secret'));
     await waitFor(() => expect(byTestId(root, 'new-secret').textContent).toBe('f00d'.repeat(16)));
@@ -130,7 +137,9 @@ describe('Webhooks screen', () => {
     const cancelled = outcome(3, 'partners/portal', { action: 'failed', message: 'cancelled', code: 'cancelled' });
     finish(runReport([CREATED, cancelled], { cancelled: true }));
     await waitFor(() => byTestId(root, 'run-cancelled'));
-    expect(byTestId(root, 'run-summary').textContent).toContain('2 projects: 1 create');
+    // Worded as done, in the summary and the rows.
+    expect(byTestId(root, 'run-summary').textContent).toContain('Created 1, updated 0,');
+    expect(byTestId(root, 'hook-row-1').textContent).toContain('Created');
     expect(byTestId(root, 'hook-row-3').dataset.outcome).toBe('failed');
     expect(byTestId(root, 'hook-row-3').textContent).toContain('cancelled');
     expect(root.querySelector('[data-testid="run-progress"]')).toBeNull();
@@ -328,5 +337,35 @@ describe('Webhooks screen', () => {
     await waitFor(() => byTestId(root, 'secret-saved'));
     expect(saved).toEqual(['the-crawlers-secret']);
     expect(root.textContent).not.toContain('the-crawlers-secret');
+  });
+
+  it('replaces a stale result with the error that contradicts it', async () => {
+    let fail = false;
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case 'webhook_secret_status':
+          return { saved: true };
+        case 'plan_webhooks':
+          if (fail) throw { code: 'unreachable', message: 'GitLab did not answer: check the network. Details: os error 111' };
+          return runReport([CREATED]);
+        default:
+          throw new Error(`unexpected command ${cmd}`);
+      }
+    });
+    const root = render(WebhooksScreen, { report: reportWithThree(), onBack: () => {} });
+    await waitFor(() => byTestId(root, 'secret-saved'));
+    type(byTestId(root, 'event-url'), EVENTS);
+    click(byTestId(root, 'plan'));
+    await waitFor(() => expect(byTestId(root, 'run-summary').textContent).toContain('1 to create'));
+    expect(byTestId(root, 'run-summary').textContent).toContain('Nothing was changed yet.');
+    fail = true;
+    click(byTestId(root, 'plan'));
+    await waitFor(() => byTestId(root, 'error'));
+    expect(root.querySelector('[data-testid="run-summary"]')).toBeNull();
+    expect(byTestId(root, 'hook-row-1').dataset.outcome).toBe('none');
+    // The system's words only in the details.
+    expect(byTestId(root, 'error-message').textContent).toBe('GitLab did not answer: check the network.');
+    expect(byTestId(root, 'error-details').textContent).toBe('os error 111');
+    expect(byTestId(root, 'error-details').closest('details')?.open).toBe(false);
   });
 });

@@ -11,4 +11,9 @@ handle: number,
 /**
  * The path, only to show.
  */
-path: string, };
+path: string,
+/**
+ * True when the native save dialog chose it: that dialog already asked before
+ * replacing an existing file, so the window does not ask again.
+ */
+replace_asked: boolean, };
