@@ -30,6 +30,7 @@ fn main() {
         "users_save",
         "users_choose_key",
         "users_upload",
+        "first_paint",
     ]);
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

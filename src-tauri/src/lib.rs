@@ -12,6 +12,7 @@ mod dialog;
 pub mod error;
 #[cfg(test)]
 mod mock_ipc;
+pub mod paint;
 pub mod resume;
 pub mod state;
 mod summary;
@@ -108,6 +109,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             users::users_edit,
             users::users_save,
             users::upload::users_choose_key,
-            users::upload::users_upload
+            users::upload::users_upload,
+            paint::first_paint
         ])
 }

@@ -174,6 +174,76 @@ mod tests {
         assert!(url.contains("X-Goog-Expires=604800"), "{url}");
     }
 
+    /// Real services: a private bus with gnome-keyring, and the emulator from the `.venv`
+    /// (`GITLAB_ONBOARD_PYTHON` overrides it), as `cargo xtask test` provides.
+    #[test]
+    #[ignore = "needs dbus, gnome-keyring, secret-tool and the .venv; cargo xtask test runs it"]
+    fn the_demo_services_answer_and_leave_nothing_behind() {
+        let python = std::env::var("GITLAB_ONBOARD_PYTHON").unwrap_or_else(|_| {
+            crate::sh::root()
+                .join(".venv/bin/python")
+                .display()
+                .to_string()
+        });
+        let mut services = Services::keychain_only().unwrap();
+        let storage = services.start_storage(&python, BUCKET).unwrap();
+        let env = services.env();
+        let bus = env
+            .iter()
+            .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert_ne!(
+            Some(bus.as_str()),
+            std::env::var("DBUS_SESSION_BUS_ADDRESS").ok().as_deref(),
+            "the demo's bus is its own"
+        );
+        // The keyring answers on that bus: the readiness probe's secret is there.
+        let found = std::process::Command::new("secret-tool")
+            .args(["lookup", "service", "gitlab-onboard-probe"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&found.stdout), "probe");
+        // The emulator has the bucket.
+        let answer = http_get(&storage, &format!("/storage/v1/b/{BUCKET}"));
+        assert!(
+            answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+            "{answer}"
+        );
+        assert!(answer.contains(BUCKET), "{answer}");
+
+        let scratch = services.scratch().to_owned();
+        drop(services);
+        assert!(!scratch.exists(), "{} is left", scratch.display());
+        let gone = std::process::Command::new("secret-tool")
+            .args(["lookup", "service", "gitlab-onboard-probe"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .output()
+            .unwrap();
+        assert!(!gone.status.success(), "the demo's bus still answers");
+        let port = storage.rsplit(':').next().unwrap();
+        assert!(std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err());
+    }
+
+    /// A plain HTTP/1.1 GET on loopback (xtask has no HTTP client): the whole answer.
+    fn http_get(base: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let host = base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
     #[test]
     fn utc_stamps_cross_leap_days_and_years() {
         assert_eq!(utc_stamp(0), "19700101T000000Z");

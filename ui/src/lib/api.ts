@@ -202,3 +202,8 @@ export function usersSave(file: number, header: boolean, overwrite: boolean): Pr
 export function usersUpload(target: UploadTarget, onProgress: (p: UploadProgress) => void): Promise<Uploaded> {
   return invoke<Uploaded>('users_upload', { target, onProgress: new Channel<UploadProgress>(onProgress) });
 }
+
+/** Tells the shell the window painted its first frame (`cargo xtask bench-dist` times it). */
+export function firstPaint(): Promise<void> {
+  return invoke<void>('first_paint');
+}

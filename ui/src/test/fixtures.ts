@@ -15,6 +15,7 @@ export const DEMO_INFO: AppInfo = {
       { label: 'api', scopes: 'api', value: 'simtok-api' },
       { label: 'read-only', scopes: 'read_api, read_user, read_repository', value: 'simtok-read-only' },
     ],
+    signed_url: null,
   },
   keychain: { kind: 'memory', message: 'No system keychain answered: the demo keeps its token in memory.' },
 };

@@ -12,4 +12,8 @@ url: string,
 /**
  * Tokens to fill in with one click.
  */
-tokens: Array<DemoToken>, };
+tokens: Array<DemoToken>,
+/**
+ * The signed URL the upload starts with (from [`SIGNED_URL_ENV`]), if one was given.
+ */
+signed_url: string | null, };
