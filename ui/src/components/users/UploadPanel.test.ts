@@ -2,7 +2,15 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { byTestId, render, waitFor } from '../../test/dom';
 import { APP_INFO, DEMO_INFO } from '../../test/fixtures';
+import { UsersStep } from '../../lib/wizard.svelte';
 import UploadPanel from './UploadPanel.svelte';
+
+/** Step 4 with a saved CSV, as the panel is shown. */
+function savedStep(): UsersStep {
+  const users = new UsersStep();
+  users.saved = { path: '/tmp/users.csv', rows: 3, bytes: 60 };
+  return users;
+}
 
 afterEach(() => clearMocks());
 
@@ -14,7 +22,7 @@ describe('Upload panel', () => {
       if (cmd === 'app_info') return { ...DEMO_INFO, demo: { ...DEMO_INFO.demo!, signed_url: SIGNED } };
       throw new Error(`unexpected command ${cmd}`);
     });
-    const root = render(UploadPanel, { path: '/tmp/users.csv', stale: false });
+    const root = render(UploadPanel, { users: savedStep() });
     await waitFor(() => expect(byTestId<HTMLInputElement>(root, 'signed-url').value).toBe(SIGNED));
   });
 
@@ -27,7 +35,7 @@ describe('Upload panel', () => {
       }
       throw new Error(`unexpected command ${cmd}`);
     });
-    const root = render(UploadPanel, { path: '/tmp/users.csv', stale: false });
+    const root = render(UploadPanel, { users: savedStep() });
     await waitFor(() => expect(asked).toBe(true));
     await new Promise((r) => setTimeout(r, 20));
     expect(byTestId<HTMLInputElement>(root, 'signed-url').value).toBe('');
