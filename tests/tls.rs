@@ -29,7 +29,7 @@ async fn https_server() -> (String, String) {
         .signed_by(&leaf_key, &ca)
         .unwrap();
 
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

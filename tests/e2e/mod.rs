@@ -19,6 +19,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use gitlab_onboard::GitLabUrl;
 use gitlab_onboard::keychain::Keychain;
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 /// The app's data directory (see `src/files.rs`).
@@ -202,8 +203,7 @@ impl Window {
                 }
                 Err(why) => panic!("{why}"),
             };
-            match ClientBuilder::rustls()
-                .expect("TLS roots")
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{}", driver.port))
                 .await
