@@ -171,6 +171,12 @@ impl Window {
     /// [`Window::open`] with extra environment variables for the app (e.g. its data directory).
     /// Unless `env` names `GITLAB_ONBOARD_DATA_DIR`, the app gets a fresh one of its own.
     pub async fn open_with(name: &str, env: &[(&str, &OsStr)]) -> Window {
+        Self::open_at(name, env, "token").await
+    }
+
+    /// [`Window::open_with`], waiting for `first` (a `data-testid`) instead of the Token
+    /// screen: the app reopened where the admin was.
+    pub async fn open_at(name: &str, env: &[(&str, &OsStr)], first: &str) -> Window {
         let own_data_dir = (!env.iter().any(|(k, _)| *k == DATA_DIR_ENV))
             .then(|| tempfile::tempdir().expect("a temporary data directory"));
         let mut env = env.to_vec();
@@ -214,7 +220,7 @@ impl Window {
             driver,
             _data_dir: own_data_dir,
         };
-        window.wait_for("token").await;
+        window.wait_for(first).await;
         window
     }
 
@@ -296,6 +302,64 @@ impl Window {
         let path = artifacts_dir().join(file);
         fs::write(&path, png).expect("write the screenshot");
         path
+    }
+
+    /// Runs `script` in the page; what it returns.
+    pub async fn execute(&self, script: &str) -> serde_json::Value {
+        self.client()
+            .execute(script, vec![])
+            .await
+            .expect("run a script in the page")
+    }
+
+    /// Resizes the window (its inner size is what the page lays out in).
+    pub async fn set_size(&self, width: u32, height: u32) {
+        self.client()
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+    }
+
+    /// An input's current value.
+    pub async fn value(&self, test_id: &str) -> String {
+        self.wait_for(test_id)
+            .await
+            .prop("value")
+            .await
+            .expect("the value")
+            .unwrap_or_default()
+    }
+
+    /// The element's text content, shown or not (e.g. inside closed details).
+    pub async fn content(&self, test_id: &str) -> String {
+        self.wait_for(test_id)
+            .await
+            .prop("textContent")
+            .await
+            .expect("the text content")
+            .unwrap_or_default()
+    }
+
+    /// Waits until the element's text content (shown or not) is `expected`.
+    pub async fn wait_for_content(&self, test_id: &str, expected: &str) {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        loop {
+            let text = self.content(test_id).await;
+            if text.trim() == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={test_id}] holds {text:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a PNG of the page at `path`.
+    pub async fn screenshot_to(&self, path: &std::path::Path) {
+        let png = self.client().screenshot().await.expect("screenshot");
+        fs::write(path, png).expect("write the screenshot");
     }
 
     /// Ends the session (closing the app) before the driver is killed.
