@@ -83,4 +83,27 @@ describe('Token screen', () => {
     byTestId<HTMLFormElement>(root, 'token').form?.requestSubmit();
     await waitFor(() => expect(failed).toBe(1));
   });
+
+  it('goes on with the session in use when no new token is typed', () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+    });
+    let continued = 0;
+    const signedIn = { gitlab_url: 'https://gitlab.com', token_name: null, keychain: 'system' as const, kept: false };
+    const root = render(TokenScreen, {
+      info: APP_INFO,
+      lastUrl: 'https://gitlab.com',
+      onSignedIn: () => {},
+      signedIn,
+      onContinue: () => (continued += 1),
+    });
+    expect(byTestId(root, 'signed-in-hint').textContent).toContain('Connected to https://gitlab.com');
+    byTestId<HTMLInputElement>(root, 'token').form?.requestSubmit();
+    expect(continued).toBe(1);
+    expect(calls).toEqual([]);
+    // Another URL is a new sign-in: the token is needed again.
+    type(byTestId(root, 'gitlab-url'), 'https://gitlab.example.com');
+    expect(byTestId<HTMLInputElement>(root, 'token').required).toBe(true);
+  });
 });
