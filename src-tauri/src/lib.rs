@@ -22,7 +22,7 @@ mod webhooks;
 use std::process::ExitCode;
 
 use gitlab_onboard::upload::UploadPolicy;
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Manager, Runtime};
 
 use crate::demo::Demo;
 use crate::resume::ResumeStore;
@@ -57,7 +57,14 @@ pub fn run() -> ExitCode {
     let state = AppState::new(KeychainChoice::detect(demo.is_some()), demo);
     let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
     let resume = ResumeStore::new(gitlab_onboard::files::data_dir());
+    let zoom = test_zoom(std::env::var(ZOOM_ENV).ok().as_deref());
     match app(Builder::default(), state)
+        .setup(move |app| {
+            if let (Some(zoom), Some(window)) = (zoom, app.get_webview_window("main")) {
+                window.set_zoom(zoom)?;
+            }
+            Ok(())
+        })
         .manage(hooks)
         .manage(resume)
         .manage(upload_policy)
@@ -69,6 +76,16 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Debug builds only: the page zoom the window starts with (e.g. `2` for 200%), so that the
+/// end-to-end tests can check every screen at a large zoom. Release builds ignore it.
+pub const ZOOM_ENV: &str = "GITLAB_ONBOARD_TEST_ZOOM";
+
+/// The zoom asked for through [`ZOOM_ENV`]: in a debug build, a number from 0.5 to 4.
+fn test_zoom(value: Option<&str>) -> Option<f64> {
+    let zoom: f64 = value?.trim().parse().ok()?;
+    (cfg!(debug_assertions) && (0.5..=4.0).contains(&zoom)).then_some(zoom)
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
@@ -112,4 +129,29 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             users::upload::users_upload,
             paint::first_paint
         ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_zoom_is_a_bounded_number_and_only_in_debug_builds() {
+        let two = test_zoom(Some("2"));
+        if cfg!(debug_assertions) {
+            assert_eq!(two, Some(2.0));
+        } else {
+            assert_eq!(two, None);
+        }
+        for refused in [
+            None,
+            Some(""),
+            Some("big"),
+            Some("0"),
+            Some("10"),
+            Some("NaN"),
+        ] {
+            assert_eq!(test_zoom(refused), None, "{refused:?}");
+        }
+    }
 }

@@ -175,8 +175,8 @@ impl Window {
         Self::open_at(name, env, "token").await
     }
 
-    /// [`Window::open_with`], waiting for the element `first` (the screen the app opens on)
-    /// instead of the Token screen: a restart resumes where the admin was.
+    /// [`Window::open_with`], waiting for `first` (a `data-testid`) instead of the Token
+    /// screen: the app reopened where the admin was.
     pub async fn open_at(name: &str, env: &[(&str, &OsStr)], first: &str) -> Window {
         let own_data_dir = (!env.iter().any(|(k, _)| *k == DATA_DIR_ENV))
             .then(|| tempfile::tempdir().expect("a temporary data directory"));
@@ -304,89 +304,62 @@ impl Window {
         path
     }
 
-    /// Asks for a window of `width` × `height` (the window manager may clamp it to the app's
-    /// minimum size) and returns the viewport's size as the page then sees it.
-    pub async fn resize(&self, width: u32, height: u32) -> (u64, u64) {
+    /// Runs `script` in the page; what it returns.
+    pub async fn execute(&self, script: &str) -> serde_json::Value {
+        self.client()
+            .execute(script, vec![])
+            .await
+            .expect("run a script in the page")
+    }
+
+    /// Resizes the window (its inner size is what the page lays out in).
+    pub async fn set_size(&self, width: u32, height: u32) {
         self.client()
             .set_window_size(width, height)
             .await
-            .expect("set the window size");
-        // The page sees the new size after its next layout.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let size = self
-            .client()
-            .execute("return [window.innerWidth, window.innerHeight];", vec![])
-            .await
-            .expect("read the viewport size");
-        let dim = |i: usize| size[i].as_u64().expect("a size in pixels");
-        (dim(0), dim(1))
+            .expect("resize the window");
     }
 
-    /// What does not fit the window: a horizontal scroll of the page, and each visible
-    /// element whose box reaches beyond the viewport's right edge (described by its tag,
-    /// test ID or text). Empty when everything fits.
-    pub async fn outside_viewport(&self) -> Vec<String> {
-        let script = r#"
-            const out = [];
-            const root = document.scrollingElement || document.documentElement;
-            if (root.scrollWidth > window.innerWidth + 1) {
-              out.push(`page scrolls sideways: ${root.scrollWidth} > ${window.innerWidth}`);
-            }
-            for (const el of document.body.querySelectorAll('*')) {
-              const r = el.getBoundingClientRect();
-              if (r.width === 0 || r.height === 0) continue;
-              if (getComputedStyle(el).visibility === 'hidden') continue;
-              // Inside a box that scrolls on its own, an element may lie beyond the edge.
-              let clipped = false;
-              for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-                const o = getComputedStyle(p).overflowX;
-                if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = true; break; }
-              }
-              if (clipped) continue;
-              if (r.right > window.innerWidth + 1 || r.left < -1) {
-                const id = el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : '';
-                const text = (el.textContent || '').trim().slice(0, 40);
-                out.push(`${el.tagName.toLowerCase()}${id} "${text}" spans ${Math.round(r.left)}..${Math.round(r.right)}`);
-              }
-            }
-            return out.slice(0, 20);
-        "#;
-        let found = self
-            .client()
-            .execute(script, vec![])
+    /// An input's current value.
+    pub async fn value(&self, test_id: &str) -> String {
+        self.wait_for(test_id)
             .await
-            .expect("measure the page");
-        found
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .prop("value")
+            .await
+            .expect("the value")
             .unwrap_or_default()
     }
 
-    /// Whether the page follows a dark colour scheme now (`prefers-color-scheme: dark`).
-    pub async fn prefers_dark(&self) -> bool {
-        self.client()
-            .execute(
-                "return window.matchMedia('(prefers-color-scheme: dark)').matches;",
-                vec![],
-            )
+    /// The element's text content, shown or not (e.g. inside closed details).
+    pub async fn content(&self, test_id: &str) -> String {
+        self.wait_for(test_id)
             .await
-            .expect("query the colour scheme")
-            .as_bool()
-            .unwrap_or(false)
+            .prop("textContent")
+            .await
+            .expect("the text content")
+            .unwrap_or_default()
     }
 
-    /// Saves a PNG of the page at `path` (creating its folder) and returns the path.
-    pub async fn screenshot_to(&self, path: &std::path::Path) -> PathBuf {
-        let png = self.client().screenshot().await.expect("screenshot");
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("create the screenshot folder");
+    /// Waits until the element's text content (shown or not) is `expected`.
+    pub async fn wait_for_content(&self, test_id: &str, expected: &str) {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        loop {
+            let text = self.content(test_id).await;
+            if text.trim() == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={test_id}] holds {text:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Saves a PNG of the page at `path`.
+    pub async fn screenshot_to(&self, path: &std::path::Path) {
+        let png = self.client().screenshot().await.expect("screenshot");
         fs::write(path, png).expect("write the screenshot");
-        path.to_path_buf()
     }
 
     /// Ends the session (closing the app) before the driver is killed.

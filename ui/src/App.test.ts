@@ -2,7 +2,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, expect, it } from 'vitest';
 import App from './App.svelte';
 import { byTestId, click, render, type, waitFor } from './test/dom';
-import { APP_INFO, report } from './test/fixtures';
+import { APP_INFO, DEMO_INFO, report } from './test/fixtures';
 import type { Resume, RunReport } from './lib/types';
 
 afterEach(() => clearMocks());
@@ -239,4 +239,27 @@ it('quits on Ctrl+Q', async () => {
   await waitFor(() => byTestId(root, 'token'));
   window.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true }));
   await waitFor(() => expect(calls.some((c) => c.cmd === 'quit')).toBe(true));
+});
+
+it("does not sign in to a demo's GitLab of an earlier start", async () => {
+  const { calls } = backend({
+    app_info: () => DEMO_INFO,
+    resume_load: () => ({
+      state: {
+        step: 'webhooks',
+        gitlab_url: 'http://127.0.0.1:1111',
+        webhooks: { event_url: 'https://c.example/e' },
+        users: {},
+        hooks: null,
+        verify: null,
+        webhooks_done: false,
+        csv: null,
+      },
+      note: null,
+    }),
+  });
+  const root = render(App, {});
+  await waitFor(() => byTestId(root, 'token'));
+  expect(calls.some((c) => c.cmd === 'sign_in_saved')).toBe(false);
+  expect(root.querySelector('[data-testid="resume-note"]')).toBeNull();
 });

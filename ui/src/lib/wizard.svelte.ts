@@ -60,8 +60,11 @@ export class UsersStep {
   uploaded = $state<Uploaded | null>(null);
 }
 
-/** The counts of a plan or apply, as the Summary shows them. */
-export function hookFacts(run: RunReport, applied: boolean): HookFacts {
+/**
+ * The counts of a plan or apply, as the Summary shows them. Group hooks count as written only
+ * where the admin asked for one (`asked`): the others in the report are offers.
+ */
+export function hookFacts(run: RunReport, applied: boolean, asked: string[] = []): HookFacts {
   const s = run.summary;
   return {
     applied,
@@ -72,7 +75,9 @@ export function hookFacts(run: RunReport, applied: boolean): HookFacts {
     covered: s.covered,
     manual: s.manual,
     failed: s.failed,
-    groups_written: run.groups.filter((g) => g.action === 'create' || g.action === 'update').length,
+    groups_written: run.groups.filter(
+      (g) => asked.includes(g.full_path) && (g.action === 'create' || g.action === 'update'),
+    ).length,
     cancelled: run.cancelled,
   };
 }

@@ -58,9 +58,52 @@ describe('Token screen', () => {
     expect(byTestId<HTMLInputElement>(root, 'token').value).toBe('simtok-read-only');
   });
 
-  it('warns up front when no keychain is available', () => {
-    const info = { ...APP_INFO, keychain: { kind: 'unavailable' as const, message: 'start gnome-keyring' } };
+  it('warns up front when no keychain is available, the system text only under Details', () => {
+    const message =
+      'No system keychain answered: start and unlock your keyring, then restart the app. Details: org.freedesktop.DBus.Error.ServiceUnknown';
+    const info = { ...APP_INFO, keychain: { kind: 'unavailable' as const, message } };
     const root = render(TokenScreen, { info, lastUrl: null, onSignedIn: () => {} });
-    expect(byTestId(root, 'keychain-notice').className).toContain('error');
+    const notice = byTestId(root, 'keychain-notice');
+    expect(notice.className).toContain('error');
+    expect(notice.querySelector('p')?.textContent).toBe(
+      'No system keychain answered: start and unlock your keyring, then restart the app.',
+    );
+    const details = notice.querySelector('details');
+    expect(details?.open).toBe(false);
+    expect(details?.textContent).toContain('DBus.Error.ServiceUnknown');
+  });
+
+  it('a failed sign-in says so to the App', async () => {
+    mockIPC(() => {
+      throw { code: 'unauthorized', message: 'GitLab refused the token' };
+    });
+    let failed = 0;
+    const root = render(TokenScreen, { info: APP_INFO, lastUrl: null, onSignedIn: () => {}, onFailed: () => (failed += 1) });
+    type(byTestId(root, 'token'), 'glpat-x');
+    byTestId<HTMLFormElement>(root, 'token').form?.requestSubmit();
+    await waitFor(() => expect(failed).toBe(1));
+  });
+
+  it('goes on with the session in use when no new token is typed', () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+    });
+    let continued = 0;
+    const signedIn = { gitlab_url: 'https://gitlab.com', token_name: null, keychain: 'system' as const, kept: false };
+    const root = render(TokenScreen, {
+      info: APP_INFO,
+      lastUrl: 'https://gitlab.com',
+      onSignedIn: () => {},
+      signedIn,
+      onContinue: () => (continued += 1),
+    });
+    expect(byTestId(root, 'signed-in-hint').textContent).toContain('Connected to https://gitlab.com');
+    byTestId<HTMLInputElement>(root, 'token').form?.requestSubmit();
+    expect(continued).toBe(1);
+    expect(calls).toEqual([]);
+    // Another URL is a new sign-in: the token is needed again.
+    type(byTestId(root, 'gitlab-url'), 'https://gitlab.example.com');
+    expect(byTestId<HTMLInputElement>(root, 'token').required).toBe(true);
   });
 });
