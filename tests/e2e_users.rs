@@ -156,7 +156,9 @@ mod e2e_users {
         window.fill("edit-email", new_email).await;
         window.click("edit-save").await;
         window.wait_for_text("source", "Edited").await;
-        assert_eq!(window.text("email").await, new_email);
+        // WebKit's WebDriver reads no text from a cell that shortens with an ellipsis: its
+        // content is what the row shows.
+        assert_eq!(window.content("email").await, new_email);
 
         // Save over the earlier file: the window asks, and nothing is written until it is told to.
         window.click("save").await;

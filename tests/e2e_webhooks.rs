@@ -171,14 +171,16 @@ mod e2e_webhooks {
         assert!(!window.has("new-secret").await, "shown once only");
 
         window.click("apply").await;
-        let summary = wait_until(&window, "run-summary", |t| t.contains("create")).await;
-        assert!(
-            summary.starts_with(&format!(
-                "{} projects: {} create, 0 update, 0 unchanged",
-                reached.len(),
-                maintained.len()
-            )),
-            "{summary}"
+        let summary = wait_until(&window, "run-summary", |t| t.starts_with("Created")).await;
+        assert_eq!(
+            summary,
+            format!(
+                "Created {}, updated 0, 0 already correct, {} left to do by hand, 0 failed ({} projects).",
+                maintained.len(),
+                reached.len() - maintained.len(),
+                reached.len()
+            ),
+            "worded as done"
         );
         for id in &reached {
             let outcome = attr(&window, &format!("hook-row-{id}"), "data-outcome").await;
@@ -217,10 +219,10 @@ mod e2e_webhooks {
 
         window.click("apply").await;
         let again = wait_until(&window, "run-summary", |t| {
-            t.contains(&format!("{} unchanged", maintained.len()))
+            t.contains(&format!("{} already correct", maintained.len()))
         })
         .await;
-        assert!(again.contains("0 create, 0 update"), "{again}");
+        assert!(again.starts_with("Created 0, updated 0"), "{again}");
         assert_eq!(
             crawler_hooks(&sim).len(),
             maintained.len(),

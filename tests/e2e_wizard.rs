@@ -22,10 +22,16 @@ use gitlab_sim::{Simulator, World, tokens};
 /// The window's minimum size (tauri.conf.json).
 const MIN: (u32, u32) = (900, 600);
 
-/// `docs/screenshots/`, where the README's pictures live.
+/// Where the screenshots go: `docs/screenshots/` (the README's pictures) with `UPDATE_SCREENSHOTS=1`,
+/// else `tests/artifacts/screenshots/`, so a test run leaves the tree as it was.
 fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("create docs/screenshots");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        root.join("tests/artifacts/screenshots")
+    };
+    std::fs::create_dir_all(&dir).expect("create the screenshot folder");
     dir
 }
 
