@@ -34,7 +34,7 @@ use crate::webhooks::{
 };
 
 pub use mapping::MappingStatus;
-pub use record::{Plan, Record, SWEEP_RUNS};
+pub use record::{Plan, Record, SWEEP_RUNS, Unreadable};
 
 /// What [`status`] checks: which projects, and the hook each should have.
 #[derive(Debug)]
@@ -55,6 +55,7 @@ pub struct StatusInput {
 
 /// The token's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenStatus {
     /// GitLab accepted the token (a refused one ends [`status`] with an error instead).
     pub valid: bool,
@@ -65,6 +66,7 @@ pub struct TokenStatus {
     /// Scopes to add for the crawler to work (empty unless `mode` is `insufficient`).
     pub missing_scopes: Vec<String>,
     /// Expiry date; `None` for a token without one.
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires_at: Option<NaiveDate>,
     /// Whole days until `expires_at`.
     pub days_left: Option<i64>,
@@ -76,6 +78,7 @@ pub struct TokenStatus {
 
 /// The webhooks' health: project IDs (and group IDs) by what needs doing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HookStatus {
     /// Projects in scope.
     pub projects: usize,
@@ -103,8 +106,11 @@ pub struct HookStatus {
 
 /// One project or group that needs attention, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthDetail"))]
 pub struct Detail {
     /// `project` or `group`.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub kind: &'static str,
     /// Its ID.
     pub id: u64,
@@ -119,6 +125,7 @@ pub struct Detail {
 /// How much a run read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthScan"))]
 pub struct Scan {
     /// True when every hook in scope was read (a first run, `full`, no usable record, or an
     /// escalation); false when only new, attention and one slice of the rest were.
@@ -140,6 +147,8 @@ pub struct Scan {
 
 /// The connection's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthStatus"))]
 pub struct Status {
     /// The instance, as `https://host[/prefix]`.
     pub gitlab_url: String,
@@ -373,9 +382,19 @@ async fn check(
     .await;
     let mut webhooks = HookStatus {
         projects: projects.len() + carried.len(),
-        ok: carried.len(),
         ..HookStatus::default()
     };
+    // Carried projects only a person can check stay in `manual`; the others are healthy.
+    let carried_set: BTreeSet<u64> = carried.iter().copied().collect();
+    let carried_unreadable: Vec<&Unreadable> = previous
+        .map(|r| {
+            r.unreadable
+                .iter()
+                .filter(|u| carried_set.contains(&u.id))
+                .collect()
+        })
+        .unwrap_or_default();
+    webhooks.ok = carried.len() - carried_unreadable.len();
     for (p, c) in projects.iter().zip(&verified.projects) {
         // A project below a group hook of ours that does not cover it (disabled, or changed)
         // has no project hook by design: it is that group hook's problem, not a missing hook
@@ -409,6 +428,17 @@ async fn check(
             reasons,
         });
     }
+    for u in &carried_unreadable {
+        webhooks.manual.push(u.id);
+        webhooks.details.push(Detail {
+            kind: "project",
+            id: u.id,
+            path: u.path.clone(),
+            hooks_url: u.hooks_url.clone(),
+            reasons: u.reasons.clone(),
+        });
+    }
+    webhooks.manual.sort_unstable();
     let new_after = previous.map(|r| r.highest_id);
     let scan = Scan {
         full: plan.is_none(),
@@ -420,20 +450,29 @@ async fn check(
         record_error: None,
     };
     let w = &webhooks;
-    let mut attention: Vec<u64> = [
-        &w.missing,
-        &w.disabled,
-        &w.wrong,
-        &w.duplicates,
-        &w.manual,
-        &w.failed,
-    ]
-    .into_iter()
-    .flatten()
-    .copied()
-    .collect();
+    let mut attention: Vec<u64> = [&w.missing, &w.disabled, &w.wrong, &w.duplicates, &w.failed]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
     attention.sort_unstable();
     attention.dedup();
+    // Only a person's, and nothing else to look at: carried, not re-listed every run.
+    let unreadable: Vec<Unreadable> = w
+        .details
+        .iter()
+        .filter(|d| {
+            d.kind == "project"
+                && w.manual.contains(&d.id)
+                && attention.binary_search(&d.id).is_err()
+        })
+        .map(|d| Unreadable {
+            id: d.id,
+            path: d.path.clone(),
+            hooks_url: d.hooks_url.clone(),
+            reasons: d.reasons.clone(),
+        })
+        .collect();
     let mut all_known: Vec<u64> = carried
         .iter()
         .copied()
@@ -460,6 +499,7 @@ async fn check(
         known: all_known,
         attention,
         groups: group_ids,
+        unreadable,
         cursor: 0,
         updated_at: chrono::Utc::now().to_rfc3339(),
     };

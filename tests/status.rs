@@ -342,6 +342,46 @@ async fn hooks_are_read_only_where_the_token_may_list_them() {
             "{id}: {read:?}"
         );
     }
+
+    // A later run carries the projects only a person can check (with why) and lists only
+    // the new range, those needing attention and its slice: no full listing.
+    sim.clear_requests();
+    let again = cli_env(
+        &[
+            "status",
+            "--json",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+        ],
+        Some(tokens::API),
+        None,
+        &env,
+    )
+    .await;
+    let later: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(later["scan"]["full"], false, "{later:#}");
+    assert_eq!(ids(&later["webhooks"]["manual"]), manual, "{later:#}");
+    assert_eq!(later["webhooks"]["projects"], json["webhooks"]["projects"]);
+    let details = later["webhooks"]["details"].as_array().unwrap();
+    for id in &manual {
+        let d = details.iter().find(|d| d["id"] == *id).expect("a detail");
+        assert!(!d["reasons"].as_array().unwrap().is_empty(), "{d}");
+    }
+    let listings = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v4/projects?"))
+        .collect::<Vec<_>>();
+    assert!(
+        listings
+            .iter()
+            .all(|r| r.path.contains("id_after=") || r.path.contains("id_before=")),
+        "{listings:#?}"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod commands;
 pub mod demo;
 mod dialog;
 pub mod error;
+pub mod health;
 #[cfg(test)]
 mod mock_ipc;
 pub mod state;
@@ -52,8 +53,10 @@ pub fn run() -> ExitCode {
     };
     let state = AppState::new(KeychainChoice::detect(demo.is_some()), demo);
     let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
+    let health = health::HealthState::new(gitlab_onboard::files::data_dir());
     match app(Builder::default(), state)
         .manage(hooks)
+        .manage(health)
         .manage(upload_policy)
         .run(tauri::generate_context!("../tauri.conf.json"))
     {
@@ -66,8 +69,8 @@ pub fn run() -> ExitCode {
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
-/// The webhook commands also need a [`WebhookState`], and the upload an [`UploadPolicy`], both
-/// managed by the caller (`run` uses the CLI's data directory and the policy from the
+/// The webhook commands also need a [`WebhookState`], the Health commands a
+/// [`health::HealthState`], and the upload an [`UploadPolicy`], all managed by the caller (`run` uses the CLI's data directory and the policy from the
 /// environment; tests their own).
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
@@ -97,6 +100,13 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             users::users_edit,
             users::users_save,
             users::upload::users_choose_key,
-            users::upload::users_upload
+            users::upload::users_upload,
+            health::onboarded_instance,
+            health::health,
+            health::fix_health,
+            health::rotate_token,
+            health::copy_token,
+            health::plan_removal,
+            health::remove_hooks
         ])
 }
