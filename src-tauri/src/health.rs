@@ -49,6 +49,21 @@ impl HealthState {
         }
     }
 
+    /// Records a finished mapping build of `users` people for `groups` (see
+    /// [`status::mapping::record_build`]), so Health can tell its age. The build stands
+    /// either way: a record that cannot be written only leaves Health saying it was not built.
+    pub async fn record_mapping(
+        &self,
+        client: &gitlab_onboard::Client,
+        report: &gitlab_onboard::scopes::TokenReport,
+        groups: &[String],
+        users: usize,
+    ) -> bool {
+        status::mapping::record_build(client, report, groups, users, &self.data_dir)
+            .await
+            .is_ok()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, Removal)>> {
         self.removal.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -116,6 +116,37 @@ async fn reopening_finds_the_onboarded_instance_and_health_fixes_a_new_project()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_built_in_the_window_shows_its_age_and_who_joined() {
+    let sim = Simulator::start(World::demo()).await.unwrap();
+    let (state, health, _keychain, _dir) = onboarded(&sim, tokens::API).await;
+    let none = check_health(&state, &health, |_| {}).await.unwrap();
+    assert_eq!(none.status.mapping, None);
+    let report = state.detect(false, &|_| {}).await.unwrap();
+    let (session, _) = state.session().await.unwrap();
+    let groups = vec!["acme".to_owned()];
+    assert!(
+        health
+            .record_mapping(&session.client, &report, &groups, 12)
+            .await
+    );
+    let built = check_health(&state, &health, |_| {}).await.unwrap();
+    let m = built.status.mapping.expect("a mapping age");
+    assert_eq!((m.users, m.days_ago, m.appeared), (12, 0, Some(0)));
+    let acme = sim.state(|w| w.group_by_path("acme").unwrap().id);
+    sim.state(|w| {
+        let id = w.add_user("newcomer", "Newcomer");
+        w.add_member(
+            gitlab_sim::Source::Group(acme),
+            id,
+            gitlab_sim::access::DEVELOPER,
+        );
+    });
+    let later = check_health(&state, &health, |_| {}).await.unwrap();
+    assert_eq!(later.status.mapping.as_ref().unwrap().appeared, Some(1));
+    assert!(later.status.needs_attention());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_hook_is_re_enabled_by_fix() {
     let sim = Simulator::start(World::demo()).await.unwrap();
     let (state, health, _keychain, _dir) = onboarded(&sim, tokens::API).await;
