@@ -123,6 +123,26 @@ describe('Health screen', () => {
     expect(byTestId<HTMLButtonElement>(root, 'fix').disabled).toBe(true);
   });
 
+  it('lists group webhooks that are not as wanted', async () => {
+    const h = health();
+    h.status.webhooks.groups = [4];
+    h.status.webhooks.details.push({
+      kind: 'group',
+      id: 4,
+      path: 'acme',
+      hooks_url: `${URL}/groups/acme/-/hooks`,
+      reasons: ['disabled by GitLab'],
+    });
+    mockIPC((cmd) => {
+      if (cmd === 'health') return h;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const root = render(HealthScreen, {});
+    await waitFor(() => byTestId(root, 'group-4'));
+    expect(byTestId(root, 'group-4').textContent).toContain('acme: disabled by GitLab');
+    expect(byTestId(root, 'todo-list').textContent).toContain('Fix the group webhooks of 1 group');
+  });
+
   it('warns under 30 days and rotates only after a confirmation that says what happens', async () => {
     const calls: { cmd: string; args: unknown }[] = [];
     mockIPC((cmd, args) => {
