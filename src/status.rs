@@ -249,7 +249,8 @@ pub async fn status(
         record,
     } = run;
     scan.escalated = escalated;
-    if let (Some(path), Some(mut record)) = (&path, record) {
+    if let Some(path) = &path {
+        let mut record = record;
         record.cursor = plan.as_ref().map_or(0, |p| p.cursor);
         if let Err(e) = record.save(path) {
             scan.record_error = Some(format!(
@@ -311,7 +312,7 @@ pub fn forget_instance(dir: &std::path::Path, instance: &str) -> std::io::Result
 struct Run {
     webhooks: HookStatus,
     scan: Scan,
-    record: Option<Record>,
+    record: Record,
 }
 
 /// Why a run with a record must read everything: a hook or group hook that was healthy at
@@ -506,7 +507,7 @@ async fn check(
     Run {
         webhooks,
         scan,
-        record: Some(record),
+        record,
     }
 }
 
