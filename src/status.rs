@@ -230,6 +230,7 @@ pub async fn status(
         input,
         previous.as_ref(),
         plan.as_ref(),
+        None,
         progress,
     )
     .await;
@@ -241,12 +242,24 @@ pub async fn status(
         }
         plan = None;
         escalated = Some(why);
-        run = check(client, &report, input, previous.as_ref(), None, progress).await;
+        // Every hook, but those this run read already are not read twice.
+        let earlier = std::mem::take(&mut run.read);
+        run = check(
+            client,
+            &report,
+            input,
+            previous.as_ref(),
+            None,
+            Some(&earlier),
+            progress,
+        )
+        .await;
     }
     let Run {
         webhooks,
         mut scan,
         record,
+        ..
     } = run;
     scan.escalated = escalated;
     if let Some(path) = &path {
@@ -313,6 +326,14 @@ struct Run {
     webhooks: HookStatus,
     scan: Scan,
     record: Record,
+    read: Read,
+}
+
+/// The hooks a pass read: each project's check by ID, and the group hooks.
+#[derive(Default)]
+struct Read {
+    checks: std::collections::HashMap<u64, ProjectCheck>,
+    groups: Vec<GroupHook>,
 }
 
 /// Why a run with a record must read everything: a hook or group hook that was healthy at
@@ -341,13 +362,16 @@ fn newly_wrong(previous: &Record, run: &Run) -> Option<String> {
     }
 }
 
-/// Reads the hooks `plan` names (all when `None`) and sorts the projects into the lists.
+/// Reads the hooks `plan` names (all when `None`), but those `earlier` read already, and
+/// sorts the projects into the lists.
+#[allow(clippy::too_many_arguments)]
 async fn check(
     client: &crate::client::Client,
     report: &TokenReport,
     input: &StatusInput,
     previous: Option<&Record>,
     plan: Option<&Plan>,
+    earlier: Option<&Read>,
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) -> Run {
     let picked = input.selection.pick(report);
@@ -371,16 +395,33 @@ async fn check(
             .collect(),
         Some(_) => known.iter().copied().filter(|id| !in_plan(*id)).collect(),
     };
+    let unread: Vec<&ProjectAccess> = projects
+        .iter()
+        .filter(|p| earlier.is_none_or(|e| !e.checks.contains_key(&p.id)))
+        .copied()
+        .collect();
     let verified = groups::verify_run(
         client,
         report,
-        &projects,
+        &unread,
         &[],
         &input.spec,
         &input.proved,
         progress,
     )
     .await;
+    let mut read = Read::default();
+    if let Some(e) = earlier {
+        read.checks.clone_from(&e.checks);
+        read.groups.clone_from(&e.groups);
+    }
+    for c in verified.projects {
+        read.checks.insert(c.project_id, c);
+    }
+    for g in verified.groups {
+        read.groups.retain(|h| h.group_id != g.group_id);
+        read.groups.push(g);
+    }
     let mut webhooks = HookStatus {
         projects: projects.len() + carried.len(),
         ..HookStatus::default()
@@ -396,11 +437,14 @@ async fn check(
         })
         .unwrap_or_default();
     webhooks.ok = carried.len() - carried_unreadable.len();
-    for (p, c) in projects.iter().zip(&verified.projects) {
+    for p in &projects {
+        let Some(c) = read.checks.get(&p.id) else {
+            continue;
+        };
         // A project below a group hook of ours that does not cover it (disabled, or changed)
         // has no project hook by design: it is that group hook's problem, not a missing hook
         // (a project hook would deliver each event twice once the group hook works again).
-        let group = verified
+        let group = read
             .groups
             .iter()
             .find(|g| g.in_place() && !g.covering && g.covers(p));
@@ -409,7 +453,8 @@ async fn check(
             _ => sort(&mut webhooks, p, c),
         }
     }
-    for g in verified
+    read.groups.sort_by_key(|g| g.group_id);
+    for g in read
         .groups
         .iter()
         .filter(|g| g.in_place() && g.action != Action::Unchanged)
@@ -508,6 +553,7 @@ async fn check(
         webhooks,
         scan,
         record,
+        read,
     }
 }
 

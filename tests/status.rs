@@ -570,6 +570,7 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     sim.state(|w| w.hook_mut(hook).unwrap().alert_status = AlertStatus::Disabled);
     let mut found = None;
     for i in 0..=gitlab_onboard::status::SWEEP_RUNS {
+        sim.clear_requests();
         let (code, json) = status_json(&sim, &data, tokens::API).await;
         if code == Some(4) {
             found = Some((i, json));
@@ -580,6 +581,21 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     assert_eq!(ids(&json["webhooks"]["disabled"]), vec![victim], "{json:#}");
     assert!(json["scan"]["escalated"].is_string(), "{json:#}");
     assert_eq!(json["scan"]["full"], true, "{json:#}");
+    assert_eq!(
+        json["webhooks"]["ok"].as_u64().unwrap(),
+        checked,
+        "{json:#}"
+    );
+    // Every hook read once: the slice's reads are not repeated by the full read.
+    let reads = hook_reads(&sim);
+    let mut once = reads.clone();
+    once.dedup();
+    assert_eq!(reads, once, "read twice");
+    assert_eq!(
+        reads.len(),
+        all_reads + 1,
+        "every hook, the new project's too"
+    );
 
     // A damaged record is ignored: that run reads every hook and rewrites it.
     std::fs::write(record[0].path(), b"{\"version\": 1, \"known\": [").unwrap();
