@@ -31,6 +31,13 @@ fn main() {
         "users_choose_key",
         "users_upload",
         "first_paint",
+        "onboarded_instance",
+        "health",
+        "fix_health",
+        "rotate_token",
+        "copy_token",
+        "plan_removal",
+        "remove_hooks",
     ]);
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

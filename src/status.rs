@@ -34,7 +34,7 @@ use crate::webhooks::{
 };
 
 pub use mapping::MappingStatus;
-pub use record::{Plan, Record, SWEEP_RUNS};
+pub use record::{Plan, Record, SWEEP_RUNS, Unreadable};
 
 /// What [`status`] checks: which projects, and the hook each should have.
 #[derive(Debug)]
@@ -55,6 +55,7 @@ pub struct StatusInput {
 
 /// The token's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenStatus {
     /// GitLab accepted the token (a refused one ends [`status`] with an error instead).
     pub valid: bool,
@@ -65,6 +66,7 @@ pub struct TokenStatus {
     /// Scopes to add for the crawler to work (empty unless `mode` is `insufficient`).
     pub missing_scopes: Vec<String>,
     /// Expiry date; `None` for a token without one.
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires_at: Option<NaiveDate>,
     /// Whole days until `expires_at`.
     pub days_left: Option<i64>,
@@ -76,6 +78,7 @@ pub struct TokenStatus {
 
 /// The webhooks' health: project IDs (and group IDs) by what needs doing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HookStatus {
     /// Projects in scope.
     pub projects: usize,
@@ -103,8 +106,11 @@ pub struct HookStatus {
 
 /// One project or group that needs attention, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthDetail"))]
 pub struct Detail {
     /// `project` or `group`.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub kind: &'static str,
     /// Its ID.
     pub id: u64,
@@ -119,6 +125,7 @@ pub struct Detail {
 /// How much a run read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthScan"))]
 pub struct Scan {
     /// True when every hook in scope was read (a first run, `full`, no usable record, or an
     /// escalation); false when only new, attention and one slice of the rest were.
@@ -140,6 +147,8 @@ pub struct Scan {
 
 /// The connection's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "HealthStatus"))]
 pub struct Status {
     /// The instance, as `https://host[/prefix]`.
     pub gitlab_url: String,
@@ -221,6 +230,7 @@ pub async fn status(
         input,
         previous.as_ref(),
         plan.as_ref(),
+        None,
         progress,
     )
     .await;
@@ -232,15 +242,28 @@ pub async fn status(
         }
         plan = None;
         escalated = Some(why);
-        run = check(client, &report, input, previous.as_ref(), None, progress).await;
+        // Every hook, but those this run read already are not read twice.
+        let earlier = std::mem::take(&mut run.read);
+        run = check(
+            client,
+            &report,
+            input,
+            previous.as_ref(),
+            None,
+            Some(&earlier),
+            progress,
+        )
+        .await;
     }
     let Run {
         webhooks,
         mut scan,
         record,
+        ..
     } = run;
     scan.escalated = escalated;
-    if let (Some(path), Some(mut record)) = (&path, record) {
+    if let Some(path) = &path {
+        let mut record = record;
         record.cursor = plan.as_ref().map_or(0, |p| p.cursor);
         if let Err(e) = record.save(path) {
             scan.record_error = Some(format!(
@@ -302,7 +325,15 @@ pub fn forget_instance(dir: &std::path::Path, instance: &str) -> std::io::Result
 struct Run {
     webhooks: HookStatus,
     scan: Scan,
-    record: Option<Record>,
+    record: Record,
+    read: Read,
+}
+
+/// The hooks a pass read: each project's check by ID, and the group hooks.
+#[derive(Default)]
+struct Read {
+    checks: std::collections::HashMap<u64, ProjectCheck>,
+    groups: Vec<GroupHook>,
 }
 
 /// Why a run with a record must read everything: a hook or group hook that was healthy at
@@ -331,13 +362,16 @@ fn newly_wrong(previous: &Record, run: &Run) -> Option<String> {
     }
 }
 
-/// Reads the hooks `plan` names (all when `None`) and sorts the projects into the lists.
+/// Reads the hooks `plan` names (all when `None`), but those `earlier` read already, and
+/// sorts the projects into the lists.
+#[allow(clippy::too_many_arguments)]
 async fn check(
     client: &crate::client::Client,
     report: &TokenReport,
     input: &StatusInput,
     previous: Option<&Record>,
     plan: Option<&Plan>,
+    earlier: Option<&Read>,
     progress: &(dyn Fn(RunProgress<ProjectCheck>) + Send + Sync),
 ) -> Run {
     let picked = input.selection.pick(report);
@@ -361,26 +395,56 @@ async fn check(
             .collect(),
         Some(_) => known.iter().copied().filter(|id| !in_plan(*id)).collect(),
     };
+    let unread: Vec<&ProjectAccess> = projects
+        .iter()
+        .filter(|p| earlier.is_none_or(|e| !e.checks.contains_key(&p.id)))
+        .copied()
+        .collect();
     let verified = groups::verify_run(
         client,
         report,
-        &projects,
+        &unread,
         &[],
         &input.spec,
         &input.proved,
         progress,
     )
     .await;
+    let mut read = Read::default();
+    if let Some(e) = earlier {
+        read.checks.clone_from(&e.checks);
+        read.groups.clone_from(&e.groups);
+    }
+    for c in verified.projects {
+        read.checks.insert(c.project_id, c);
+    }
+    for g in verified.groups {
+        read.groups.retain(|h| h.group_id != g.group_id);
+        read.groups.push(g);
+    }
     let mut webhooks = HookStatus {
         projects: projects.len() + carried.len(),
-        ok: carried.len(),
         ..HookStatus::default()
     };
-    for (p, c) in projects.iter().zip(&verified.projects) {
+    // Carried projects only a person can check stay in `manual`; the others are healthy.
+    let carried_set: BTreeSet<u64> = carried.iter().copied().collect();
+    let carried_unreadable: Vec<&Unreadable> = previous
+        .map(|r| {
+            r.unreadable
+                .iter()
+                .filter(|u| carried_set.contains(&u.id))
+                .collect()
+        })
+        .unwrap_or_default();
+    webhooks.ok = carried.len() - carried_unreadable.len();
+    for p in &projects {
+        let Some(c) = read.checks.get(&p.id) else {
+            continue;
+        };
         // A project below a group hook of ours that does not cover it (disabled, or changed)
         // has no project hook by design: it is that group hook's problem, not a missing hook
         // (a project hook would deliver each event twice once the group hook works again).
-        let group = verified
+        let group = read
             .groups
             .iter()
             .find(|g| g.in_place() && !g.covering && g.covers(p));
@@ -389,7 +453,8 @@ async fn check(
             _ => sort(&mut webhooks, p, c),
         }
     }
-    for g in verified
+    read.groups.sort_by_key(|g| g.group_id);
+    for g in read
         .groups
         .iter()
         .filter(|g| g.in_place() && g.action != Action::Unchanged)
@@ -409,6 +474,17 @@ async fn check(
             reasons,
         });
     }
+    for u in &carried_unreadable {
+        webhooks.manual.push(u.id);
+        webhooks.details.push(Detail {
+            kind: "project",
+            id: u.id,
+            path: u.path.clone(),
+            hooks_url: u.hooks_url.clone(),
+            reasons: u.reasons.clone(),
+        });
+    }
+    webhooks.manual.sort_unstable();
     let new_after = previous.map(|r| r.highest_id);
     let scan = Scan {
         full: plan.is_none(),
@@ -420,20 +496,29 @@ async fn check(
         record_error: None,
     };
     let w = &webhooks;
-    let mut attention: Vec<u64> = [
-        &w.missing,
-        &w.disabled,
-        &w.wrong,
-        &w.duplicates,
-        &w.manual,
-        &w.failed,
-    ]
-    .into_iter()
-    .flatten()
-    .copied()
-    .collect();
+    let mut attention: Vec<u64> = [&w.missing, &w.disabled, &w.wrong, &w.duplicates, &w.failed]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
     attention.sort_unstable();
     attention.dedup();
+    // Only a person's, and nothing else to look at: carried, not re-listed every run.
+    let unreadable: Vec<Unreadable> = w
+        .details
+        .iter()
+        .filter(|d| {
+            d.kind == "project"
+                && w.manual.contains(&d.id)
+                && attention.binary_search(&d.id).is_err()
+        })
+        .map(|d| Unreadable {
+            id: d.id,
+            path: d.path.clone(),
+            hooks_url: d.hooks_url.clone(),
+            reasons: d.reasons.clone(),
+        })
+        .collect();
     let mut all_known: Vec<u64> = carried
         .iter()
         .copied()
@@ -460,13 +545,15 @@ async fn check(
         known: all_known,
         attention,
         groups: group_ids,
+        unreadable,
         cursor: 0,
         updated_at: chrono::Utc::now().to_rfc3339(),
     };
     Run {
         webhooks,
         scan,
-        record: Some(record),
+        record,
+        read,
     }
 }
 

@@ -342,6 +342,46 @@ async fn hooks_are_read_only_where_the_token_may_list_them() {
             "{id}: {read:?}"
         );
     }
+
+    // A later run carries the projects only a person can check (with why) and lists only
+    // the new range, those needing attention and its slice: no full listing.
+    sim.clear_requests();
+    let again = cli_env(
+        &[
+            "status",
+            "--json",
+            "--gitlab-url",
+            &url,
+            "--event-url",
+            EVENTS,
+            "--secret-env",
+            "HOOK_SECRET",
+        ],
+        Some(tokens::API),
+        None,
+        &env,
+    )
+    .await;
+    let later: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(later["scan"]["full"], false, "{later:#}");
+    assert_eq!(ids(&later["webhooks"]["manual"]), manual, "{later:#}");
+    assert_eq!(later["webhooks"]["projects"], json["webhooks"]["projects"]);
+    let details = later["webhooks"]["details"].as_array().unwrap();
+    for id in &manual {
+        let d = details.iter().find(|d| d["id"] == *id).expect("a detail");
+        assert!(!d["reasons"].as_array().unwrap().is_empty(), "{d}");
+    }
+    let listings = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v4/projects?"))
+        .collect::<Vec<_>>();
+    assert!(
+        listings
+            .iter()
+            .all(|r| r.path.contains("id_after=") || r.path.contains("id_before=")),
+        "{listings:#?}"
+    );
 }
 
 #[tokio::test]
@@ -530,6 +570,7 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     sim.state(|w| w.hook_mut(hook).unwrap().alert_status = AlertStatus::Disabled);
     let mut found = None;
     for i in 0..=gitlab_onboard::status::SWEEP_RUNS {
+        sim.clear_requests();
         let (code, json) = status_json(&sim, &data, tokens::API).await;
         if code == Some(4) {
             found = Some((i, json));
@@ -540,6 +581,21 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
     assert_eq!(ids(&json["webhooks"]["disabled"]), vec![victim], "{json:#}");
     assert!(json["scan"]["escalated"].is_string(), "{json:#}");
     assert_eq!(json["scan"]["full"], true, "{json:#}");
+    assert_eq!(
+        json["webhooks"]["ok"].as_u64().unwrap(),
+        checked,
+        "{json:#}"
+    );
+    // Every hook read once: the slice's reads are not repeated by the full read.
+    let reads = hook_reads(&sim);
+    let mut once = reads.clone();
+    once.dedup();
+    assert_eq!(reads, once, "read twice");
+    assert_eq!(
+        reads.len(),
+        all_reads + 1,
+        "every hook, the new project's too"
+    );
 
     // A damaged record is ignored: that run reads every hook and rewrites it.
     std::fs::write(record[0].path(), b"{\"version\": 1, \"known\": [").unwrap();

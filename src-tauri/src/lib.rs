@@ -10,6 +10,7 @@ mod commands;
 pub mod demo;
 mod dialog;
 pub mod error;
+pub mod health;
 #[cfg(test)]
 mod mock_ipc;
 pub mod paint;
@@ -58,6 +59,7 @@ pub fn run() -> ExitCode {
     let hooks = WebhookState::new(gitlab_onboard::files::data_dir());
     let resume = ResumeStore::new(gitlab_onboard::files::data_dir());
     let zoom = test_zoom(std::env::var(ZOOM_ENV).ok().as_deref());
+    let health = health::HealthState::new(gitlab_onboard::files::data_dir());
     match app(Builder::default(), state)
         .setup(move |app| {
             if let (Some(zoom), Some(window)) = (zoom, app.get_webview_window("main")) {
@@ -67,6 +69,7 @@ pub fn run() -> ExitCode {
         })
         .manage(hooks)
         .manage(resume)
+        .manage(health)
         .manage(upload_policy)
         .run(tauri::generate_context!("../tauri.conf.json"))
     {
@@ -89,8 +92,9 @@ fn test_zoom(value: Option<&str>) -> Option<f64> {
 }
 
 /// The app's commands and state on a builder (the real one, or the mock runtime's in tests).
-/// The webhook commands also need a [`WebhookState`], the upload an [`UploadPolicy`], and
-/// the kept state a [`ResumeStore`], all managed by the caller (`run` uses the CLI's data directory and the policy from the
+/// The webhook commands also need a [`WebhookState`], the Health commands a
+/// [`health::HealthState`], the upload an [`UploadPolicy`], and the kept state a
+/// [`ResumeStore`], all managed by the caller (`run` uses the CLI's data directory and the policy from the
 /// environment; tests their own).
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
@@ -127,7 +131,14 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             users::users_save,
             users::upload::users_choose_key,
             users::upload::users_upload,
-            paint::first_paint
+            paint::first_paint,
+            health::onboarded_instance,
+            health::health,
+            health::fix_health,
+            health::rotate_token,
+            health::copy_token,
+            health::plan_removal,
+            health::remove_hooks
         ])
 }
 

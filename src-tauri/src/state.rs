@@ -278,6 +278,16 @@ impl AppState {
         Ok((session, report, wizard.generation))
     }
 
+    /// The signed-in session and its sign-in generation (step 2 not needed).
+    pub async fn session(&self) -> Result<(Session, u64), CommandError> {
+        let wizard = self.wizard.lock().await;
+        let session = wizard
+            .session
+            .clone()
+            .ok_or_else(CommandError::not_signed_in)?;
+        Ok((session, wizard.generation))
+    }
+
     /// The GitLab instance signed in to.
     pub async fn instance(&self) -> Result<gitlab_onboard::GitLabUrl, CommandError> {
         let wizard = self.wizard.lock().await;

@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use gitlab_onboard::users::{self, BuildProgress, Options, Row, idp};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::{Runtime, State, WebviewWindow};
+use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
@@ -189,7 +189,8 @@ pub async fn users_choose_save<R: Runtime>(
 /// of an earlier build. Bad input fails before any request and leaves the earlier mapping as
 /// it was. Progress streams over `on_progress`.
 #[tauri::command]
-pub async fn users_build(
+pub async fn users_build<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     users: State<'_, UsersState>,
     request: BuildRequest,
@@ -203,6 +204,17 @@ pub async fn users_build(
     // A closed window cannot take progress any more; the mapping is still kept.
     let progress = move |p: BuildProgress| drop(on_progress.send(p));
     let mapping = users::build(&session.client, &report, &options, &progress).await?;
+    // For Health: when the mapping was built and from which member lists (no names, no emails).
+    if let Some(health) = app.try_state::<crate::health::HealthState>() {
+        health
+            .record_mapping(
+                &session.client,
+                &report,
+                &options.groups,
+                mapping.rows.len(),
+            )
+            .await;
+    }
     let built = Built::new(generation, mapping);
     let summary = built.summary();
     *users.built.lock().unwrap_or_else(PoisonError::into_inner) = Some(built);

@@ -136,11 +136,13 @@ pub async fn count(client: &Client, lists: &[String]) -> Result<u64, String> {
             lists.len()
         ));
     }
-    let mut totals = futures::stream::iter(
-        lists
-            .iter()
-            .map(|path| async move { (path, client.total(path, &[]).await) }),
-    )
+    // Owned paths: a closure over borrowed items makes a future the compiler cannot prove
+    // `Send`, which the desktop shell's commands need.
+    let paths: Vec<String> = lists.to_vec();
+    let mut totals = futures::stream::iter(paths.into_iter().map(|path| async move {
+        let total = client.total(&path, &[]).await;
+        (path, total)
+    }))
     .buffer_unordered(client.concurrency());
     let mut sum: u64 = 0;
     while let Some((path, total)) = totals.next().await {

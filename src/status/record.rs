@@ -50,10 +50,37 @@ pub struct Record {
     /// Groups whose hook of ours was not as wanted, sorted.
     #[serde(default)]
     pub groups: Vec<u64>,
+    /// Projects whose hooks the token may not read (a person's), with why: carried between
+    /// runs like healthy ones (and re-listed with their slice), not re-listed every run.
+    #[serde(default)]
+    pub unreadable: Vec<Unreadable>,
     /// The last project ID the rolling re-read covered.
     pub cursor: u64,
     /// When the record was written (RFC 3339).
     pub updated_at: String,
+}
+
+/// A project only a person can check, as the last run that listed it said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    /// Project ID.
+    pub id: u64,
+    /// `group/project`.
+    pub path: String,
+    /// Its webhook settings page.
+    pub hooks_url: String,
+    /// Why, in words.
+    pub reasons: Vec<String>,
+}
+
+impl Unreadable {
+    /// Whether its strings are of a sane size.
+    fn bounded(&self) -> bool {
+        self.path.len() <= 1_000
+            && self.hooks_url.len() <= 2_000
+            && self.reasons.len() <= 10
+            && self.reasons.iter().all(|r| r.len() <= 1_000)
+    }
 }
 
 /// What a later run reads, derived from a record.
@@ -95,7 +122,11 @@ impl Record {
         if r.version != VERSION || r.instance != instance {
             return None;
         }
-        if r.known.len() > MAX_IDS || r.attention.len() > MAX_IDS || r.groups.len() > MAX_IDS {
+        if r.known.len() > MAX_IDS
+            || r.attention.len() > MAX_IDS
+            || r.groups.len() > MAX_IDS
+            || r.unreadable.len() > MAX_IDS
+        {
             return None;
         }
         r.known.sort_unstable();
@@ -106,6 +137,10 @@ impl Record {
         r.attention.dedup();
         r.groups.sort_unstable();
         r.groups.dedup();
+        r.unreadable
+            .retain(|u| known.contains(&u.id) && u.bounded());
+        r.unreadable.sort_by_key(|u| u.id);
+        r.unreadable.dedup_by_key(|u| u.id);
         if r.known.last().is_some_and(|&last| last > r.highest_id) || r.cursor > r.highest_id {
             return None;
         }
@@ -258,6 +293,7 @@ mod tests {
             known,
             attention,
             groups: vec![],
+            unreadable: vec![],
             cursor,
             updated_at: String::new(),
         }
@@ -337,8 +373,30 @@ mod tests {
         let mut odd = good;
         odd.attention = vec![9, 2, 2];
         odd.known = vec![3, 1, 2, 1];
+        odd.unreadable = vec![
+            Unreadable {
+                id: 9,
+                path: "g/gone".into(),
+                hooks_url: String::new(),
+                reasons: vec![],
+            },
+            Unreadable {
+                id: 3,
+                path: "g/p".repeat(1_000),
+                hooks_url: String::new(),
+                reasons: vec![],
+            },
+            Unreadable {
+                id: 1,
+                path: "g/p".into(),
+                hooks_url: String::new(),
+                reasons: vec!["role Developer".into()],
+            },
+        ];
         let parsed = Record::parse(&serde_json::to_vec(&odd).unwrap(), URL).unwrap();
         assert_eq!((parsed.known, parsed.attention), (vec![1, 2, 3], vec![2]));
+        let kept: Vec<u64> = parsed.unreadable.iter().map(|u| u.id).collect();
+        assert_eq!(kept, vec![1], "unknown and oversized entries go");
     }
 
     #[test]

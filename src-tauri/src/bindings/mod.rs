@@ -26,12 +26,15 @@ use ts_rs::{Config, TS};
 
 use crate::error::CommandError;
 use crate::resume::{Loaded, Resume};
+use crate::health::{Health, TokenRotated};
 use crate::state::{AppInfo, SignedIn};
 use crate::users::upload::{UploadProgress, UploadTarget};
 use crate::users::{BuildRequest, ChosenFile, Edited, Filter, Page, Saved, Summary};
 use crate::webhooks::{
     ExportFormat, Exported, GeneratedSecret, HookRequest, RunReport, SecretStatus, VerifyReport,
 };
+use gitlab_onboard::status::onboarded::Onboarded;
+use gitlab_onboard::webhooks::remove::{Removal, Target};
 
 /// The environment variable that makes [`bindings_are_fresh`] rewrite the checked-in files.
 const UPDATE_ENV: &str = "UPDATE_BINDINGS";
@@ -84,6 +87,13 @@ macro_rules! roots {
             // Kept between runs.
             Resume,
             Loaded,
+            // Day two: Health, removal, rotation.
+            Health,
+            Onboarded,
+            TokenRotated,
+            Removal,
+            Target,
+            RunProgress<Target>,
         )
     };
 }

@@ -313,6 +313,16 @@ impl WebhookState {
             journal
                 .finish()
                 .map_err(|e| local_state(format!("cannot remove the apply journal: {e}")))?;
+            // The marker that onboarding was done, for the Health view (nothing secret).
+            let mut marker =
+                gitlab_onboard::status::onboarded::Onboarded::now(url, &spec, &request.selection());
+            marker.group_hooks = options.group_hooks.clone();
+            marker.save(&self.data_dir).map_err(|e| {
+                local_state(format!(
+                    "the hooks are set, but {} could not record it: {e}",
+                    self.data_dir.display()
+                ))
+            })?;
         }
         self.remember(step2, &spec, &outcomes);
         Ok(RunReport {

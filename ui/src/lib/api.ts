@@ -28,6 +28,7 @@ import type {
   SecretStatus,
   VerifyReport,
 } from './types';
+import type { Health, HookRemoval, Onboarded, Removal, TokenRotated } from './types';
 
 /** Start-up facts: default URL, demo mode, keychain status. */
 export function appInfo(): Promise<AppInfo> {
@@ -206,4 +207,41 @@ export function usersUpload(target: UploadTarget, onProgress: (p: UploadProgress
 /** Tells the shell the window painted its first frame (`cargo xtask bench-dist` times it). */
 export function firstPaint(): Promise<void> {
   return invoke<void>('first_paint');
+}
+
+// Day two: Health, fix, rotation and removal.
+
+/** On start: the onboarded instance whose token the keychain keeps (open on Health), or null. */
+export function onboardedInstance(): Promise<Onboarded | null> {
+  return invoke<Onboarded | null>('onboarded_instance');
+}
+
+/** Health: the token, the crawler's webhooks and the mapping; each project's check streams. */
+export function health(onProgress: (p: RunProgress<ProjectCheck>) => void): Promise<Health> {
+  return invoke<Health>('health', { onProgress: new Channel<RunProgress<ProjectCheck>>(onProgress) });
+}
+
+/** Health: fixes what status found that the token may fix; each project's outcome streams. */
+export function fixHealth(onProgress: (p: RunProgress<ProjectOutcome>) => void): Promise<RunReport> {
+  return invoke<RunReport>('fix_health', { onProgress: new Channel<RunProgress<ProjectOutcome>>(onProgress) });
+}
+
+/** Health: rotates the token (the old one stops at once); the keychain keeps the new one. */
+export function rotateToken(expiresAt: string | null): Promise<TokenRotated> {
+  return invoke<TokenRotated>('rotate_token', { expiresAt });
+}
+
+/** Health: copies the signed-in token from the keychain to the clipboard (for the crawler). */
+export function copyToken(): Promise<void> {
+  return invoke<void>('copy_token');
+}
+
+/** Removal: the crawler hooks that would be deleted (nothing written); progress streams. */
+export function planRemoval(onProgress: (p: RunProgress<HookRemoval>) => void): Promise<Removal> {
+  return invoke<Removal>('plan_removal', { onProgress: new Channel<RunProgress<HookRemoval>>(onProgress) });
+}
+
+/** Removal: deletes the hooks of the plan shown, after the admin confirmed; progress streams. */
+export function removeHooks(onProgress: (p: RunProgress<HookRemoval>) => void): Promise<Removal> {
+  return invoke<Removal>('remove_hooks', { onProgress: new Channel<RunProgress<HookRemoval>>(onProgress) });
 }

@@ -1,0 +1,139 @@
+//! End to end through the real window, day two: the app opened again after onboarding starts
+//! on Health (not on the Token step), shows the expiry banner, finds a project created since,
+//! fixes it with one button, and rotates the token behind a confirmation.
+//!
+//! Needs the lead's wiring: App.svelte asks `onboarded_instance` on start and shows
+//! `HealthScreen` when it answers (data-testid `health`). Run one at a time under a display
+//! and a D-Bus session with an unlocked keyring; `cargo xtask test e2e_health` does this (see
+//! `e2e_window.rs` for doing it by hand).
+#![cfg(target_os = "linux")]
+
+mod e2e;
+
+use std::time::{Duration, Instant};
+
+use e2e::{ForgetInstance, Window};
+use gitlab_onboard::keychain::Keychain;
+use gitlab_onboard::status::onboarded;
+use gitlab_onboard::{GitLabUrl, Secret};
+use gitlab_sim::{Owner, Simulator, World, tokens};
+
+const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
+
+/// Waits until the element shows text for which `ok` holds; returns it.
+async fn wait_until(window: &Window, test_id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if window.has(test_id).await {
+            let text = window.text(test_id).await;
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={test_id}] still shows {text:?}"
+            );
+        }
+        assert!(Instant::now() < deadline, "no [data-testid={test_id}]");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The crawler's hooks on a project.
+fn crawler_hooks(sim: &Simulator, project: u64) -> usize {
+    sim.state(|w| {
+        w.hooks_of_project(project)
+            .iter()
+            .filter(|h| h.url == EVENTS)
+            .count()
+    })
+}
+
+/// Named after the file, so `cargo xtask test e2e_health` selects these tests.
+mod e2e_health {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs Xvfb, tauri-driver, the built app and HealthScreen wired in App.svelte"]
+    async fn reopened_after_onboarding_the_app_shows_health_fixes_and_rotates() {
+        let sim = Simulator::start(World::demo())
+            .await
+            .expect("start the simulator");
+        let url = GitLabUrl::parse(&sim.url()).unwrap();
+        let keychain = Keychain::system().expect("a Secret Service (see e2e_window.rs)");
+        let _forget = ForgetInstance(keychain.clone(), url.clone());
+        let data = tempfile::tempdir().unwrap();
+        let env = [("GITLAB_ONBOARD_DATA_DIR", data.path().as_os_str())];
+
+        // Onboarding, through the window: sign in, Scopes, Webhooks (group acme), Apply.
+        let window = Window::open_with("health-onboarding", &env).await;
+        window.fill("gitlab-url", &sim.url()).await;
+        window.fill("token", tokens::API).await;
+        window.click("continue").await;
+        window.wait_for("mode").await;
+        window.click("continue-webhooks").await;
+        window.wait_for("webhooks").await;
+        window.fill("event-url", EVENTS).await;
+        window.click("generate-secret").await;
+        window.wait_for("new-secret").await;
+        window.click("secret-done").await;
+        window.click("apply").await;
+        wait_until(&window, "run-summary", |t| t.contains("create")).await;
+        window.close().await;
+        let marker = onboarded::Onboarded::load(data.path(), url.as_str())
+            .expect("the apply left the onboarding marker");
+        assert_eq!(marker.event_url, EVENTS);
+
+        // A token that expires in 10 days is in the keychain now (the same user's).
+        keychain
+            .store_token(&url, &Secret::new(tokens::EXPIRING_SOON))
+            .unwrap();
+        // A project created since onboarding.
+        let web = sim.state(|w| w.group_by_path("acme/web").unwrap().id);
+        let new = sim.state(|w| w.add_project("Checkout", "checkout", Owner::Group(web)));
+
+        // Opened again: Health, not the Token step.
+        let window = Window::open_with("health-reopened", &env).await;
+        window.wait_for("health").await;
+        assert!(!window.has("token").await, "no empty Token screen");
+        assert_eq!(window.text("expiry-days").await, "in 10 days");
+        let missing = wait_until(&window, &format!("missing-{new}"), |t| {
+            t.contains("acme/web/checkout")
+        })
+        .await;
+        assert!(missing.contains("no hook"), "{missing}");
+        let todo = window.text("todo-list").await;
+        assert!(todo.contains("Rotate the token"), "{todo}");
+        window.screenshot("health-found.png").await;
+
+        // One button fixes what can be fixed.
+        assert_eq!(crawler_hooks(&sim, new), 0);
+        window.click("fix").await;
+        wait_until(&window, "fixed", |t| t.contains("Fixed 1 webhook")).await;
+        assert_eq!(crawler_hooks(&sim, new), 1);
+        // Health checked again: the new project is no longer listed as missing.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while window.has(&format!("missing-{new}")).await {
+            assert!(
+                Instant::now() < deadline,
+                "project {new} still listed as missing"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // Rotation from the banner, behind a confirmation; the keychain gets the new token,
+        // the window never shows it.
+        window.click("expiry-rotate").await;
+        let confirm = window.text("rotate-confirm").await;
+        assert!(confirm.contains("stops working at once"), "{confirm}");
+        window.click("rotate-yes").await;
+        let rotated = wait_until(&window, "rotated", |t| t.contains("rotated")).await;
+        let new_token = keychain.token(&url).unwrap().expect("a token");
+        assert_ne!(new_token.expose(), tokens::EXPIRING_SOON);
+        assert!(!rotated.contains(new_token.expose()), "{rotated}");
+        // GitLab gives a rotated token one week unless asked otherwise.
+        wait_until(&window, "expiry-days", |t| t == "in 7 days").await;
+        window.screenshot("health-rotated.png").await;
+        window.close().await;
+    }
+}
