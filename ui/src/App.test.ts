@@ -106,10 +106,11 @@ function runReport(): RunReport {
         hook_id: 9,
         duplicates: [],
         disabled: null,
+        removed: [],
         action: 'create',
       } as RunReport['outcomes'][number],
     ],
-    summary: { total: 1, create: 1, update: 0, unchanged: 0, covered: 0, manual: 0, failed: 0, duplicates: 0 },
+    summary: { total: 1, create: 1, update: 0, unchanged: 0, covered: 0, manual: 0, failed: 0, duplicates: 0, removed: 0 },
     cancelled: false,
     resumed: 0,
   };
