@@ -2,8 +2,8 @@
 //! on Health (not on the Token step), shows the expiry banner, finds a project created since,
 //! fixes it with one button, and rotates the token behind a confirmation.
 //!
-//! Needs the lead's wiring: App.svelte asks `onboarded_instance` on start and shows
-//! `HealthScreen` when it answers (data-testid `health`). Run one at a time under a display
+//! App.svelte asks `onboarded_instance` on start and opens on `HealthScreen` when it answers
+//! (data-testid `health`), whatever step the wizard was left on. Run one at a time under a display
 //! and a D-Bus session with an unlocked keyring; `cargo xtask test e2e_health` does this (see
 //! `e2e_window.rs` for doing it by hand).
 #![cfg(target_os = "linux")]
@@ -54,7 +54,7 @@ mod e2e_health {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs Xvfb, tauri-driver, the built app and HealthScreen wired in App.svelte"]
+    #[ignore = "needs Xvfb, tauri-driver and the built app; cargo xtask test runs it"]
     async fn reopened_after_onboarding_the_app_shows_health_fixes_and_rotates() {
         let sim = Simulator::start(World::demo())
             .await
@@ -78,7 +78,7 @@ mod e2e_health {
         window.wait_for("new-secret").await;
         window.click("secret-done").await;
         window.click("apply").await;
-        wait_until(&window, "run-summary", |t| t.contains("create")).await;
+        wait_until(&window, "run-summary", |t| t.contains("Created")).await;
         window.close().await;
         let marker = onboarded::Onboarded::load(data.path(), url.as_str())
             .expect("the apply left the onboarding marker");
@@ -92,10 +92,13 @@ mod e2e_health {
         let web = sim.state(|w| w.group_by_path("acme/web").unwrap().id);
         let new = sim.state(|w| w.add_project("Checkout", "checkout", Owner::Group(web)));
 
-        // Opened again: Health, not the Token step.
-        let window = Window::open_with("health-reopened", &env).await;
-        window.wait_for("health").await;
+        // Opened again: Health, not the Token step (nor the Webhooks step it was left on).
+        let window = Window::open_at("health-reopened", &env, "health").await;
         assert!(!window.has("token").await, "no empty Token screen");
+        assert!(
+            window.has("step-health").await,
+            "Health heads the step list"
+        );
         assert_eq!(window.text("expiry-days").await, "in 10 days");
         let missing = wait_until(&window, &format!("missing-{new}"), |t| {
             t.contains("acme/web/checkout")
@@ -134,6 +137,20 @@ mod e2e_health {
         // GitLab gives a rotated token one week unless asked otherwise.
         wait_until(&window, "expiry-days", |t| t == "in 7 days").await;
         window.screenshot("health-rotated.png").await;
+
+        // The wizard's steps carry the banner too, with the new expiry; Health is one click back.
+        let open = "const b = document.querySelector('[data-testid=step-scopes]'); \
+                    if (!b || b.disabled) return false; b.click(); return true;";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while window.execute(open).await != serde_json::json!(true) {
+            assert!(Instant::now() < deadline, "the Scopes step never opened");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        window.wait_for("report").await;
+        assert!(!window.has("health").await);
+        wait_until(&window, "expiry-days", |t| t == "in 7 days").await;
+        window.click("step-health").await;
+        window.wait_for("health-webhooks").await;
         window.close().await;
     }
 }

@@ -10,7 +10,7 @@ use gitlab_onboard::Secret;
 use gitlab_onboard::scopes::{self, TokenReport};
 use gitlab_onboard::token::Session;
 use gitlab_onboard::webhooks::{
-    Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Triggers, groups,
+    Action, Check, EventUrl, Fingerprints, HookSpec, Selection, Summary, Triggers, groups,
 };
 use gitlab_sim::{HookOwner, Simulator, tokens};
 use serde_json::Value;
@@ -102,6 +102,11 @@ async fn one_group_hook_replaces_the_project_hooks_below_it_and_a_rerun_writes_n
         "one group hook, no project below it hooked twice"
     );
     assert!(applied["summary"]["covered"].as_u64().unwrap() >= before as u64);
+    assert_eq!(
+        applied["summary"]["removed"].as_u64(),
+        Some(before as u64),
+        "the result counts the project hooks the group hook replaced: {applied}"
+    );
     assert_eq!(
         sim.state(|w| w.hooks().filter(|h| h.url != EVENTS).count()),
         foreign,
@@ -489,8 +494,15 @@ async fn a_covering_group_hook_removes_only_the_project_hooks_this_tool_set() {
         outcome(p1)
     );
     assert!(outcome(p1).duplicates.is_empty(), "{:?}", outcome(p1));
+    assert_eq!(outcome(p1).removed, vec![ours], "{:?}", outcome(p1));
     let kept = outcome(p2);
     assert_eq!(kept.duplicates, vec![plain], "{kept:?}");
+    assert!(kept.removed.is_empty(), "{kept:?}");
+    assert_eq!(
+        Summary::of(&run.projects).removed,
+        1,
+        "only the hook this tool set is counted as removed"
+    );
     assert!(
         matches!(&kept.action, Action::Manual { reason } if reason.contains("not set by this tool") && reason.contains(&plain.to_string())),
         "{kept:?}"

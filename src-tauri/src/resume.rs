@@ -109,6 +109,8 @@ pub struct HookFacts {
     pub groups_written: u32,
     /// Stopped before the end.
     pub cancelled: bool,
+    /// Project hooks of ours the apply deleted because a group hook of ours covers them.
+    pub removed: u32,
 }
 
 /// Counts of the last Verify.

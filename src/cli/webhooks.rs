@@ -290,6 +290,17 @@ pub async fn run(verb: Verb, args: &HookArgs) -> Result<ExitCode, Error> {
                     summary.failed,
                     summary.duplicates
                 );
+                if summary.removed > 0 {
+                    println!(
+                        "removed {} project {} now covered by the group hook",
+                        summary.removed,
+                        if summary.removed == 1 {
+                            "hook"
+                        } else {
+                            "hooks"
+                        }
+                    );
+                }
             }
             let group_failed = group_hooks
                 .iter()

@@ -277,6 +277,7 @@ mod tests {
             hook_id: None,
             duplicates: vec![],
             disabled: None,
+            removed: Vec::new(),
         }
     }
 
@@ -409,6 +410,7 @@ mod tests {
             hook_id: None,
             duplicates: vec![],
             disabled: None,
+            removed: Vec::new(),
         }
     }
 

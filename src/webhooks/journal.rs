@@ -239,6 +239,7 @@ mod tests {
             hook_id: Some(id),
             duplicates: vec![],
             disabled: None,
+            removed: Vec::new(),
         }
     }
 

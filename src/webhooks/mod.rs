@@ -231,6 +231,10 @@ pub struct ProjectOutcome {
     pub duplicates: Vec<u64>,
     /// Set when GitLab has disabled our hook (`alert_status`), with until when.
     pub disabled: Option<String>,
+    /// Project hooks of ours this apply deleted because a group hook of ours now covers the
+    /// project (they would deliver each event twice). Absent in journals written before.
+    #[serde(default)]
+    pub removed: Vec<u64>,
 }
 
 /// Counts of a run's outcomes.
@@ -254,6 +258,8 @@ pub struct Summary {
     pub failed: usize,
     /// Duplicate hooks of ours seen.
     pub duplicates: usize,
+    /// Project hooks of ours deleted because a group hook of ours covers their project.
+    pub removed: usize,
 }
 
 impl Summary {
@@ -273,6 +279,7 @@ impl Summary {
                 Action::Failed { .. } => s.failed += 1,
             }
             s.duplicates += o.duplicates.len();
+            s.removed += o.removed.len();
         }
         s
     }

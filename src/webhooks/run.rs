@@ -210,6 +210,7 @@ pub async fn cover(
             if remove && !ours.is_empty() {
                 let mut kept =
                     remove_hooks(client, p.id, &ours, spec, fingerprints, &instance).await;
+                outcome.removed = ours.iter().filter(|id| !kept.contains(id)).copied().collect();
                 kept.extend(&others);
                 kept.sort_unstable();
                 outcome.duplicates = kept;
@@ -425,6 +426,7 @@ pub(super) async fn find(
         hook_id: None,
         duplicates: Vec::new(),
         disabled: None,
+        removed: Vec::new(),
     };
     if p.role < Some(Role::Maintainer) && p.hooks != HookAccess::Automatic {
         let reason = manual_reason(p);

@@ -25,8 +25,8 @@ use gitlab_onboard::webhooks::{Action, Check, ProjectCheck, ProjectOutcome, RunP
 use ts_rs::{Config, TS};
 
 use crate::error::CommandError;
-use crate::resume::{Loaded, Resume};
 use crate::health::{Health, TokenRotated};
+use crate::resume::{Loaded, Resume};
 use crate::state::{AppInfo, SignedIn};
 use crate::users::upload::{UploadProgress, UploadTarget};
 use crate::users::{BuildRequest, ChosenFile, Edited, Filter, Page, Saved, Summary};
@@ -258,6 +258,7 @@ fn flattened_tagged_types_declare_what_serde_writes() {
         hook_id: Some(2),
         duplicates: vec![3],
         disabled: None,
+        removed: Vec::new(),
     };
     assert_declared(&outcome(Action::Failed {
         message: "m".into(),

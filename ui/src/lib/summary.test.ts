@@ -13,6 +13,7 @@ const applied: HookFacts = {
   failed: 0,
   groups_written: 1,
   cancelled: false,
+  removed: 0,
 };
 
 const input: SummaryInput = {
@@ -35,6 +36,8 @@ describe('summary words', () => {
 
   it('words an apply as done and a plan as to do', () => {
     expect(hookRows(applied)[0]).toEqual(['Created', 22]);
+    expect(hookRows(applied).map(([label]) => label)).not.toContain('Project hooks removed (now covered by the group hook)');
+    expect(hookRows({ ...applied, removed: 14 })).toContainEqual(['Project hooks removed (now covered by the group hook)', 14]);
     expect(hooksLine(applied)).toBe('Apply ran on 40 projects. 1 group hook written.');
     const plan = { ...applied, applied: false, groups_written: 0 };
     expect(hookRows(plan)[0]).toEqual(['To create', 22]);

@@ -33,6 +33,7 @@ export function hookRows(h: HookFacts): [string, number][] {
         ['Updated', h.updated],
         ['Already correct', h.unchanged],
         ['Covered by a group hook', h.covered],
+        ...(h.removed > 0 ? [['Project hooks removed (now covered by the group hook)', h.removed] as [string, number]] : []),
         ['Left to add by hand', h.manual],
         ['Failed', h.failed],
       ]

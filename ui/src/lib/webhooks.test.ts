@@ -35,13 +35,17 @@ describe('webhook words and selections', () => {
   });
 
   it('summarises a run and explains outcomes', () => {
-    const summary = { total: 3, create: 1, update: 1, unchanged: 0, covered: 0, manual: 1, failed: 0, duplicates: 2 };
+    const summary = { total: 3, create: 1, update: 1, unchanged: 0, covered: 0, manual: 1, failed: 0, duplicates: 2, removed: 0 };
     expect(summaryText(summary)).toBe(
       '3 projects: 1 to create, 1 to update, 0 already correct, 1 to do by hand, 0 failed; 2 duplicate hooks. Nothing was changed yet.',
     );
     expect(appliedText({ ...summary, total: 40, create: 22, update: 0, covered: 14, duplicates: 0 })).toBe(
       'Created 22, updated 0, 0 already correct, 14 covered by a group hook, 1 left to do by hand, 0 failed (40 projects).',
     );
+    expect(appliedText({ ...summary, total: 40, create: 0, update: 0, covered: 14, duplicates: 0, removed: 14 })).toBe(
+      'Created 0, updated 0, 0 already correct, 14 covered by a group hook, 1 left to do by hand, 0 failed (40 projects). Removed 14 project hooks now covered by the group hook.',
+    );
+    expect(appliedText({ ...summary, removed: 1 })).toContain('Removed 1 project hook now covered by the group hook.');
     expect(outcomeLabel('create')).toBe('Create');
     expect(outcomeLabel('create', true)).toBe('Created');
     expect(outcomeLabel('manual', true)).toBe('To do by hand');

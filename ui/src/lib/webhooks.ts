@@ -141,6 +141,11 @@ export function summaryText(s: HookSummary): string {
   return `${n(s.total, 'project')}: ${parts.join(', ')}${dups}. Nothing was changed yet.`;
 }
 
+/** " Removed 14 project hooks now covered by the group hook." after an apply that did; empty otherwise. */
+export function removedText(removed: number): string {
+  return removed > 0 ? ` Removed ${n(removed, 'project hook')} now covered by the group hook.` : '';
+}
+
 /** "Created 22, updated 0, …" for an apply's summary line: what was done. */
 export function appliedText(s: HookSummary): string {
   const parts = [
@@ -152,7 +157,7 @@ export function appliedText(s: HookSummary): string {
     `${s.failed} failed`,
   ];
   const dups = s.duplicates > 0 ? `; ${n(s.duplicates, 'duplicate hook')} seen` : '';
-  return `${parts.join(', ')}${dups} (${n(s.total, 'project')}).`;
+  return `${parts.join(', ')}${dups} (${n(s.total, 'project')}).${removedText(s.removed)}`;
 }
 
 /** The Verify line: correct hooks, and plainly which projects the token cannot read. */

@@ -79,6 +79,7 @@ export function hookFacts(run: RunReport, applied: boolean, asked: string[] = []
       (g) => asked.includes(g.full_path) && (g.action === 'create' || g.action === 'update'),
     ).length,
     cancelled: run.cancelled,
+    removed: s.removed,
   };
 }
 

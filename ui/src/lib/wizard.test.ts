@@ -23,7 +23,7 @@ function group(full_path: string, action: 'create' | 'unchanged'): GroupHook {
 const run: RunReport = {
   groups: [group('acme', 'create'), group('offer', 'create')],
   outcomes: [],
-  summary: { total: 5, create: 2, update: 1, unchanged: 0, covered: 1, manual: 1, failed: 0, duplicates: 0 },
+  summary: { total: 5, create: 2, update: 1, unchanged: 0, covered: 1, manual: 1, failed: 0, duplicates: 0, removed: 0 },
   cancelled: false,
   resumed: 0,
 };
@@ -32,7 +32,8 @@ describe('what each step keeps', () => {
   it('counts as written only the group hooks asked for, not the offers', () => {
     expect(hookFacts(run, true, ['acme']).groups_written).toBe(1);
     expect(hookFacts(run, true).groups_written).toBe(0);
-    expect(hookFacts(run, true, ['acme'])).toMatchObject({ created: 2, updated: 1, covered: 1, manual: 1, applied: true });
+    expect(hookFacts(run, true, ['acme'])).toMatchObject({ created: 2, updated: 1, covered: 1, manual: 1, applied: true, removed: 0 });
+    expect(hookFacts({ ...run, summary: { ...run.summary, removed: 3 } }, true).removed).toBe(3);
   });
 
   it('marks step 3 done after a clean apply or a verify with nothing left for the automation', () => {

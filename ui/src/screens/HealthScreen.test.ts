@@ -79,7 +79,7 @@ function health(overrides: { days_left?: number; fixed?: boolean; appeared?: num
 const FIXED: RunReport = {
   groups: [],
   outcomes: [],
-  summary: { total: 3, create: 1, update: 2, unchanged: 0, covered: 0, manual: 0, failed: 0, duplicates: 0 },
+  summary: { total: 3, create: 1, update: 2, unchanged: 0, covered: 0, manual: 0, failed: 0, duplicates: 0, removed: 0 },
   cancelled: false,
   resumed: 0,
 };

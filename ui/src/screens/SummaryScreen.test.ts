@@ -22,6 +22,7 @@ const input: SummaryInput = {
     failed: 0,
     groups_written: 0,
     cancelled: false,
+    removed: 0,
   },
   verify: null,
   csv: {

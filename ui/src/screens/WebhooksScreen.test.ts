@@ -42,6 +42,7 @@ function outcome(id: number, path: string, action: ProjectOutcome extends infer 
     hook_id: null,
     duplicates: [],
     disabled: null,
+    removed: [],
     action: 'create',
     ...action,
   } as ProjectOutcome;
@@ -67,6 +68,7 @@ function runReport(outcomes: ProjectOutcome[], extra: Partial<RunReport> = {}): 
       manual: count('manual'),
       failed: count('failed'),
       duplicates: 0,
+      removed: outcomes.reduce((n, o) => n + o.removed.length, 0),
     },
     cancelled: false,
     resumed: 0,

@@ -43,4 +43,8 @@ groups_written: number,
 /**
  * Stopped before the end.
  */
-cancelled: boolean, };
+cancelled: boolean,
+/**
+ * Project hooks of ours the apply deleted because a group hook of ours covers them.
+ */
+removed: number, };

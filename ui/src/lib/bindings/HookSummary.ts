@@ -35,4 +35,8 @@ failed: number,
 /**
  * Duplicate hooks of ours seen.
  */
-duplicates: number, };
+duplicates: number,
+/**
+ * Project hooks of ours deleted because a group hook of ours covers their project.
+ */
+removed: number, };

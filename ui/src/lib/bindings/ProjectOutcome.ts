@@ -27,7 +27,12 @@ duplicates: Array<number>,
 /**
  * Set when GitLab has disabled our hook (`alert_status`), with until when.
  */
-disabled: string | null, } & ({ "action": "create" } | { "action": "update",
+disabled: string | null,
+/**
+ * Project hooks of ours this apply deleted because a group hook of ours now covers the
+ * project (they would deliver each event twice). Absent in journals written before.
+ */
+removed: Array<number>, } & ({ "action": "create" } | { "action": "update",
 /**
  * What differs.
  */
