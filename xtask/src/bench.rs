@@ -43,6 +43,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     deps::system(deps::RUN.iter().chain(deps::DEMO).chain(deps::TEST))?;
     let binary_bytes = dist::size(&binary)?;
+    // Other work on the machine slows every launch: the table says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let services = Services::start()?;
     let mut runs = Vec::new();
     for i in 0..RUNS {
@@ -57,6 +59,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     drop(services);
     print!("{}", table(&binary, binary_bytes, deb, build, &runs));
+    println!(
+        "\nload average before the launches (1, 5, 15 min): {} on {} cores",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(", "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     Ok(())
 }
 
@@ -95,16 +105,22 @@ fn launch(binary: &Path, env: &[(String, String)], data: &Path) -> Result<Launch
             }
         }
     });
+    let mut said = Vec::new();
     let paint = loop {
         match rx.recv_timeout(PAINT_TIMEOUT.saturating_sub(started.elapsed())) {
             Ok((line, at)) if line.trim() == MARKER => break at - started,
-            Ok(_) => continue,
+            Ok((line, _)) => said.push(line),
             Err(_) => {
+                let exited = child.try_wait().ok().flatten();
                 stop(&mut child);
                 return Err(format!(
                     "{} did not report its first paint within {PAINT_TIMEOUT:?} (is it built \
-                     with the marker of src-tauri/src/paint.rs?)",
-                    binary.display()
+                     with the marker of src-tauri/src/paint.rs?); {}; its last words: {:?}",
+                    binary.display(),
+                    exited.map_or("it was still running".to_owned(), |s| format!(
+                        "it exited ({s})"
+                    )),
+                    &said[said.len().saturating_sub(5)..]
                 ));
             }
         }

@@ -43,6 +43,8 @@ pub fn dist() -> Result<Built, String> {
         "--no-default-features",
         "--features",
         "tauri/custom-protocol",
+        // The costliest crates of the build, in target/cargo-timings/.
+        "--timings",
     ];
     let started = Instant::now();
     sh::run("cargo", &cargo_args, &[])?;
