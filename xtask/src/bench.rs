@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::services::Services;
 use crate::{deps, dist};
@@ -31,17 +31,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (binary, deb, build) = match app {
         Some(path) => (path, None, None),
         None => {
-            let before = modified(&dist::binary());
             let built = dist::dist()?;
-            let rebuilt = modified(&built.binary) != before;
             (
                 built.binary,
                 Some(built.deb_bytes),
-                Some((built.build_secs, rebuilt)),
+                Some((built.build_secs, built.rebuilt)),
             )
         }
     };
-    deps::system(deps::RUN.iter().chain(deps::DEMO).chain(deps::TEST))?;
+    deps::system(deps::RUN.iter().chain(deps::BENCH))?;
     let binary_bytes = dist::size(&binary)?;
     // Other work on the machine slows every launch: the table says how busy it was.
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -209,10 +207,6 @@ fn descendants(pid: u32) -> Vec<u32> {
 fn parent_of(stat: &str) -> Option<u32> {
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// `N.NN MiB`.

@@ -26,6 +26,10 @@ pub const RUN: &[&str] = &["gnome-keyring", "dbus", "dbus-x11"];
 /// private keyring answer) and Python's venv (for the GCS emulator).
 pub const DEMO: &[&str] = &["libsecret-tools", "python3-venv"];
 
+/// Debian packages for `bench-dist`'s launches: a virtual display, and `secret-tool` to see
+/// its private keyring answer.
+pub const BENCH: &[&str] = &["xvfb", "libsecret-tools"];
+
 /// Debian packages for the tests: a virtual display, WebKit's WebDriver, Python's venv.
 pub const TEST: &[&str] = &[
     "xvfb",
