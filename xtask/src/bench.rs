@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::services::Services;
 use crate::{deps, dist};
@@ -31,18 +31,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (binary, deb, build) = match app {
         Some(path) => (path, None, None),
         None => {
-            let before = modified(&dist::binary());
             let built = dist::dist()?;
-            let rebuilt = modified(&built.binary) != before;
             (
                 built.binary,
                 Some(built.deb_bytes),
-                Some((built.build_secs, rebuilt)),
+                Some((built.build_secs, built.rebuilt)),
             )
         }
     };
-    deps::system(deps::RUN.iter().chain(deps::DEMO).chain(deps::TEST))?;
+    deps::system(deps::RUN.iter().chain(deps::BENCH))?;
     let binary_bytes = dist::size(&binary)?;
+    // Other work on the machine slows every launch: the table says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let services = Services::start()?;
     let mut runs = Vec::new();
     for i in 0..RUNS {
@@ -57,6 +57,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     drop(services);
     print!("{}", table(&binary, binary_bytes, deb, build, &runs));
+    println!(
+        "\nload average before the launches (1, 5, 15 min): {} on {} cores",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(", "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     Ok(())
 }
 
@@ -95,16 +103,22 @@ fn launch(binary: &Path, env: &[(String, String)], data: &Path) -> Result<Launch
             }
         }
     });
+    let mut said = Vec::new();
     let paint = loop {
         match rx.recv_timeout(PAINT_TIMEOUT.saturating_sub(started.elapsed())) {
             Ok((line, at)) if line.trim() == MARKER => break at - started,
-            Ok(_) => continue,
+            Ok((line, _)) => said.push(line),
             Err(_) => {
+                let exited = child.try_wait().ok().flatten();
                 stop(&mut child);
                 return Err(format!(
                     "{} did not report its first paint within {PAINT_TIMEOUT:?} (is it built \
-                     with the marker of src-tauri/src/paint.rs?)",
-                    binary.display()
+                     with the marker of src-tauri/src/paint.rs?); {}; its last words: {:?}",
+                    binary.display(),
+                    exited.map_or("it was still running".to_owned(), |s| format!(
+                        "it exited ({s})"
+                    )),
+                    &said[said.len().saturating_sub(5)..]
                 ));
             }
         }
@@ -193,10 +207,6 @@ fn descendants(pid: u32) -> Vec<u32> {
 fn parent_of(stat: &str) -> Option<u32> {
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// `N.NN MiB`.

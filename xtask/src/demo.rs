@@ -2,6 +2,7 @@
 //! and a data directory of its own, all started here and gone when the window closes.
 
 use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -116,10 +117,20 @@ pub fn launch(app: &Path, python: &str, args: &[&str]) -> Result<(), String> {
     );
     crate::sh::outlive_interrupts();
     let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let result = crate::sh::run(app.to_str().ok_or("non-UTF-8 path")?, args, &env_ref);
+    let ended = crate::sh::status(app.to_str().ok_or("non-UTF-8 path")?, args, &env_ref);
     drop(services);
-    result
+    let status = ended?;
+    // Closing the window, or Ctrl-C in this terminal, is how a demo ends.
+    if status.success() || status.signal() == Some(SIGINT) {
+        eprintln!("xtask: demo over: its keychain, emulator and data directory are gone");
+        Ok(())
+    } else {
+        Err(format!("the app ended with {status}"))
+    }
 }
+
+/// Ctrl-C.
+const SIGINT: i32 = 2;
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,10 @@ pub const RUN: &[&str] = &["gnome-keyring", "dbus", "dbus-x11"];
 /// private keyring answer) and Python's venv (for the GCS emulator).
 pub const DEMO: &[&str] = &["libsecret-tools", "python3-venv"];
 
+/// Debian packages for `bench-dist`'s launches: a virtual display, and `secret-tool` to see
+/// its private keyring answer.
+pub const BENCH: &[&str] = &["xvfb", "libsecret-tools"];
+
 /// Debian packages for the tests: a virtual display, WebKit's WebDriver, Python's venv.
 pub const TEST: &[&str] = &[
     "xvfb",
@@ -74,10 +78,39 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
-/// Installs the front end's npm packages from the lockfile (when they changed) and builds it.
+/// Installs the front end's npm packages from the lockfile (when they changed) and builds it
+/// (when a source is newer than the last build: a new `ui/dist` makes cargo rebuild the app).
 pub fn ui() -> Result<(), String> {
     npm_ci("ui")?;
+    let ui = root().join("ui");
+    let built = modified(&ui.join("dist/index.html"));
+    let sources = [
+        "src",
+        "index.html",
+        "package-lock.json",
+        "vite.config.ts",
+        "tsconfig.json",
+    ]
+    .iter()
+    .filter_map(|p| newest(&ui.join(p)))
+    .max();
+    if built.is_some() && built >= sources {
+        eprintln!("xtask: ui/dist is newer than its sources: not rebuilt");
+        return Ok(());
+    }
     run("npm", &["run", "build", "--prefix", "ui"], &[])
+}
+
+/// The newest modification time of a file, or of any file below a directory.
+fn newest(path: &Path) -> Option<std::time::SystemTime> {
+    if !path.is_dir() {
+        return modified(path);
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| newest(&e.path()))
+        .max()
 }
 
 /// The Tauri CLI (prebuilt, from npm, pinned by `xtask/bundler/package-lock.json`) that makes
@@ -158,4 +191,26 @@ pub fn tauri_driver() -> Result<String, String> {
         )?;
     }
     Ok(driver.to_str().ok_or("non-UTF-8 path")?.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn the_newest_file_below_a_directory_counts() {
+        let dir = std::env::temp_dir().join(format!("xtask-newest-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let new = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000);
+        for (file, time) in [("top.ts", old), ("a/b/deep.ts", new)] {
+            let f = std::fs::File::create(dir.join(file)).unwrap();
+            f.set_modified(time).unwrap();
+        }
+        assert_eq!(newest(&dir), Some(new));
+        assert_eq!(newest(&dir.join("top.ts")), Some(old));
+        assert_eq!(newest(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

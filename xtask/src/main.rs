@@ -25,10 +25,15 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("dist") => dist::dist().map(|built| {
             eprintln!(
-                "xtask: {} ({}); release build took {:.0} s",
+                "xtask: {} ({}); release build {:.0} s{}",
                 built.deb.display(),
                 bench::mib(built.deb_bytes),
-                built.build_secs
+                built.build_secs,
+                if built.rebuilt {
+                    ""
+                } else {
+                    " (nothing to rebuild)"
+                }
             );
         }),
         Some("bench-dist") => bench::run(&args[1..]),

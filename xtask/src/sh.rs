@@ -1,7 +1,7 @@
 //! Running commands from the repository root, with their output passed through.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 /// The repository root (the workspace's directory).
 pub fn root() -> PathBuf {
@@ -13,18 +13,23 @@ pub fn root() -> PathBuf {
 
 /// Runs a command in the root; fails with the command line if it does not exit 0.
 pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    eprintln!("xtask: $ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let status = status(program, args, env)?;
     if status.success() {
         Ok(())
     } else {
         Err(format!("`{program} {}` failed ({status})", args.join(" ")))
     }
+}
+
+/// Runs a command in the root and returns how it ended.
+pub fn status(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExitStatus, String> {
+    eprintln!("xtask: $ {program} {}", args.join(" "));
+    Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))
 }
 
 /// True when a command runs and exits 0 (output discarded).
