@@ -65,6 +65,44 @@ fn json(o: &std::process::Output) -> Value {
 }
 
 #[tokio::test]
+async fn the_text_result_says_how_many_project_hooks_the_group_hook_replaced() {
+    let sim = common::demo().await;
+    let data = tempfile::tempdir().unwrap();
+    json(&run(&sim, &data, "apply", &["--group", "acme"]).await);
+    let (_, before, _) = ours(&sim);
+    assert!(before > 1, "acme has several maintained projects");
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["webhooks", "apply"],
+        &["--group-hook", "acme"],
+        tokens::API,
+        Some("group-secret"),
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "removed {before} project hooks now covered by the group hook"
+        )),
+        "{text}"
+    );
+    // A second run removes nothing and says nothing about it.
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["webhooks", "apply"],
+        &["--group-hook", "acme"],
+        tokens::API,
+        Some("group-secret"),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("removed"), "{text}");
+}
+
+#[tokio::test]
 async fn one_group_hook_replaces_the_project_hooks_below_it_and_a_rerun_writes_nothing() {
     let sim = common::demo().await;
     let data = tempfile::tempdir().unwrap();

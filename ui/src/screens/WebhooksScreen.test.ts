@@ -286,7 +286,8 @@ describe('Webhooks screen', () => {
           return runReport([CREATED], { groups: [offer('acme', 'paid'), offer('community', 'free')] });
         case 'apply_webhooks':
           requests.push(a.request as Record<string, unknown>);
-          return runReport([outcome(1, 'acme/backend/api', { action: 'covered', group: 'acme' })], {
+          // The group hook replaced the project's two hooks of ours.
+          return runReport([outcome(1, 'acme/backend/api', { action: 'covered', group: 'acme', removed: [11, 12] })], {
             groups: [{ ...offer('acme', 'paid'), hook_id: 40 }],
           });
         default:
@@ -309,6 +310,9 @@ describe('Webhooks screen', () => {
     expect(requests[1].group_hooks).toEqual(['acme']);
     await waitFor(() => expect(byTestId(root, 'hook-row-1').textContent).toContain('acme'));
     expect(byTestId(root, 'group-hook-outcome').textContent).toContain('Create');
+    await waitFor(() =>
+      expect(byTestId(root, 'run-summary').textContent).toContain('Removed 2 project hooks now covered by the group hook.'),
+    );
   });
 
   it("shows the core's refusal of the event URL", async () => {
