@@ -67,6 +67,7 @@ async fn with_client(n: usize, limit: RateLimit, shape: HeaderShape) -> Run {
 /// `n` GETs through a naive pool of `width`, retrying 429s python-gitlab's way (10 retries).
 async fn naive(n: usize, width: usize, limit: RateLimit, shape: HeaderShape) -> Run {
     let sim = simulator(limit, shape).await;
+    gitlab_onboard::tls::install_crypto();
     let http = reqwest::Client::new();
     let url = format!("{}/api/v4/user", sim.url());
     let start = Instant::now();

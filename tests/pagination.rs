@@ -56,6 +56,7 @@ async fn more_than_ten_thousand_projects_offset_and_keyset() {
 }
 
 async fn reqwest_head(sim: &Simulator, path: &str) -> reqwest::header::HeaderMap {
+    gitlab_onboard::tls::install_crypto();
     reqwest::Client::new()
         .get(format!("{}{path}", sim.url()))
         .header("PRIVATE-TOKEN", tokens::API)

@@ -213,7 +213,7 @@ async fn token_user_and_version_endpoints_match_the_fixtures() {
 
     let info = api.call(Method::GET, "/oauth/token/info", None, None).await;
     assert_eq!(info.status, StatusCode::UNAUTHORIZED);
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = common::http();
     let info = http
         .get(format!("{}/oauth/token/info", sim.url()))
         .bearer_auth(tokens::OAUTH)
@@ -763,7 +763,7 @@ async fn error_bodies_equal_the_derived_fixtures() {
 }
 
 async fn http_bearer(sim: &Simulator, path: &str, token: &str) -> (u16, Value) {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = common::http();
     let r = http
         .get(format!("{}{path}", sim.url()))
         .bearer_auth(token)
@@ -848,7 +848,7 @@ async fn hook_test_limits_and_group_without_projects_answer_the_derived_errors()
     );
 
     // Form-encoded bodies work too (curl users send them).
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = common::http();
     let form = http
         .post(format!("{}/api/v4/projects/{pid}/hooks", sim.url()))
         .header("PRIVATE-TOKEN", tokens::API)

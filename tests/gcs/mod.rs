@@ -108,6 +108,7 @@ impl Emulator {
             .expect("a base URL")
             .extend(["storage", "v1", "b", BUCKET, "o", object]);
         url.set_query(Some("alt=media"));
+        gitlab_onboard::tls::install_crypto();
         let response = reqwest::get(url.clone())
             .await
             .expect("the emulator answers");

@@ -35,6 +35,16 @@ impl Reply {
     }
 }
 
+/// A client for the simulator's plain HTTP. In a workspace build reqwest also has rustls
+/// without a provider (the core's choice), so one is installed first: ring, the core's.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
 /// Talks to one simulator.
 pub struct Api {
     pub base: String,
@@ -45,10 +55,7 @@ impl Api {
     pub fn new(sim: &Simulator) -> Api {
         Api {
             base: sim.url(),
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
+            http: http(),
         }
     }
 
