@@ -50,11 +50,6 @@ impl HookScope {
 
     /// The wanted triggers: the default five, plus `--tag-push` and `--confidential`.
     pub fn triggers(&self) -> Triggers {
-        Triggers {
-            tag_push: self.tag_push,
-            confidential_issues: self.confidential,
-            confidential_note: self.confidential,
-            ..Triggers::default()
-        }
+        Triggers::chosen(self.tag_push, self.confidential)
     }
 }

@@ -78,12 +78,7 @@ impl Onboarded {
 
     /// The triggers the apply set.
     pub fn triggers(&self) -> Triggers {
-        Triggers {
-            tag_push: self.tag_push,
-            confidential_issues: self.confidential,
-            confidential_note: self.confidential,
-            ..Triggers::default()
-        }
+        Triggers::chosen(self.tag_push, self.confidential)
     }
 
     /// The event URL, checked.

@@ -62,6 +62,16 @@ impl Default for Triggers {
 }
 
 impl Triggers {
+    /// The seed's five, plus tag pushes and confidential issues and comments when asked for.
+    pub fn chosen(tag_push: bool, confidential: bool) -> Self {
+        Self {
+            tag_push,
+            confidential_issues: confidential,
+            confidential_note: confidential,
+            ..Self::default()
+        }
+    }
+
     /// `(GitLab attribute, UI label, wanted)` for every trigger this tool manages.
     pub fn fields(&self) -> [(&'static str, &'static str, bool); 8] {
         [

@@ -68,12 +68,7 @@ impl HookRequest {
     fn spec(&self, secret: Secret) -> Result<HookSpec, CommandError> {
         Ok(HookSpec {
             url: EventUrl::parse(&self.event_url).map_err(gitlab_onboard::Error::from)?,
-            triggers: Triggers {
-                tag_push: self.tag_push,
-                confidential_issues: self.confidential,
-                confidential_note: self.confidential,
-                ..Triggers::default()
-            },
+            triggers: Triggers::chosen(self.tag_push, self.confidential),
             secret,
         })
     }
