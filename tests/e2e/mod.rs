@@ -28,6 +28,20 @@ const DATA_DIR_ENV: &str = "GITLAB_ONBOARD_DATA_DIR";
 /// How long to wait for a screen to appear (a cold WebKit start plus GitLab calls).
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long one WebDriver command may take before the test fails instead of hanging (a
+/// screenshot waits for WebKit to paint, which it may never do).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Awaits one WebDriver command, failing the test with `what` if it takes longer than
+/// [`COMMAND_TIMEOUT`].
+async fn bounded<T>(what: &str, command: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(COMMAND_TIMEOUT, command)
+        .await
+        .unwrap_or_else(|_| {
+            panic!("{what}: no answer from the WebDriver within {COMMAND_TIMEOUT:?}")
+        })
+}
+
 /// `tests/artifacts/` (git-ignored): screenshots and driver logs.
 pub fn artifacts_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -278,7 +292,8 @@ impl Window {
 
     /// Clicks the element.
     pub async fn click(&self, test_id: &str) {
-        self.wait_for(test_id).await.click().await.expect("click");
+        let element = self.wait_for(test_id).await;
+        bounded("click", element.click()).await.expect("click");
     }
 
     /// Whether the element is on screen now (no waiting).
@@ -298,7 +313,9 @@ impl Window {
 
     /// Saves a PNG of the page in `tests/artifacts/` and returns its path.
     pub async fn screenshot(&self, file: &str) -> PathBuf {
-        let png = self.client().screenshot().await.expect("screenshot");
+        let png = bounded("screenshot", self.client().screenshot())
+            .await
+            .expect("screenshot");
         let path = artifacts_dir().join(file);
         fs::write(&path, png).expect("write the screenshot");
         path
@@ -306,16 +323,14 @@ impl Window {
 
     /// Runs `script` in the page; what it returns.
     pub async fn execute(&self, script: &str) -> serde_json::Value {
-        self.client()
-            .execute(script, vec![])
+        bounded("script", self.client().execute(script, vec![]))
             .await
             .expect("run a script in the page")
     }
 
     /// Resizes the window (its inner size is what the page lays out in).
     pub async fn set_size(&self, width: u32, height: u32) {
-        self.client()
-            .set_window_size(width, height)
+        bounded("resize", self.client().set_window_size(width, height))
             .await
             .expect("resize the window");
     }
@@ -358,7 +373,9 @@ impl Window {
 
     /// Saves a PNG of the page at `path`.
     pub async fn screenshot_to(&self, path: &std::path::Path) {
-        let png = self.client().screenshot().await.expect("screenshot");
+        let png = bounded("screenshot", self.client().screenshot())
+            .await
+            .expect("screenshot");
         fs::write(path, png).expect("write the screenshot");
     }
 
