@@ -281,7 +281,7 @@ async fn fits(window: &Window, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, tauri-driver and the built app; cargo xtask test runs it"]
-async fn e2e_wizard_read_only_token_walks_all_five_steps_by_hand() {
+async fn e2e_wizard_read_only_token_walks_all_five_steps_by_hand_and_resumes() {
     let sim = Simulator::start(World::demo())
         .await
         .expect("start the simulator");
@@ -289,7 +289,9 @@ async fn e2e_wizard_read_only_token_walks_all_five_steps_by_hand() {
     let keychain = Keychain::system().expect("a Secret Service (see tests/e2e_window.rs)");
     let _forget = ForgetInstance(keychain.clone(), url.clone());
 
-    let window = Window::open("wizard-read-only").await;
+    let data = tempfile::tempdir().expect("a data directory");
+    let env = [("GITLAB_ONBOARD_DATA_DIR", data.path().as_os_str())];
+    let window = Window::open_with("wizard-read-only", &env).await;
     window.set_size(MIN.0, MIN.1).await;
     window.fill("gitlab-url", &sim.url()).await;
     window.fill("token", tokens::READ_ONLY).await;
@@ -338,5 +340,18 @@ async fn e2e_wizard_read_only_token_walks_all_five_steps_by_hand() {
     println!("read-only summary: {hooks}");
     assert!(window.has("summary-export-instructions").await);
     fits(&window, "read-only-summary").await;
+    // The kept state is written once typing pauses.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    window.close().await;
+
+    // Opened again: nothing was applied, so no Health; the wizard resumes on the Summary,
+    // signed in with the keychain's token, every step as it was left.
+    let window = Window::open_at("wizard-read-only-again", &env, "summary").await;
+    window.set_size(MIN.0, MIN.1).await;
+    assert!(!window.has("health").await, "no onboarding, no Health");
+    assert!(window.content("connection").await.contains(&sim.url()));
+    wait_for_part(&window, "summary-hooks-line", "Nothing was written yet").await;
+    open_step(&window, "step-mapping", "build").await;
+    assert_eq!(window.value("email-domain").await, "corp.example");
     window.close().await;
 }
