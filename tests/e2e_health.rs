@@ -20,25 +20,6 @@ use gitlab_sim::{Owner, Simulator, World, tokens};
 
 const EVENTS: &str = "https://crawler.example.com/instance/gitlab/events";
 
-/// Waits until the element shows text for which `ok` holds; returns it.
-async fn wait_until(window: &Window, test_id: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if window.has(test_id).await {
-            let text = window.text(test_id).await;
-            if ok(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "[data-testid={test_id}] still shows {text:?}"
-            );
-        }
-        assert!(Instant::now() < deadline, "no [data-testid={test_id}]");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The crawler's hooks on a project.
 fn crawler_hooks(sim: &Simulator, project: u64) -> usize {
     sim.state(|w| {
@@ -78,7 +59,9 @@ mod e2e_health {
         window.wait_for("new-secret").await;
         window.click("secret-done").await;
         window.click("apply").await;
-        wait_until(&window, "run-summary", |t| t.contains("Created")).await;
+        window
+            .wait_until("run-summary", |t| t.contains("Created"))
+            .await;
         window.close().await;
         let marker = onboarded::Onboarded::load(data.path(), url.as_str())
             .expect("the apply left the onboarding marker");
@@ -100,10 +83,11 @@ mod e2e_health {
             "Health heads the step list"
         );
         assert_eq!(window.text("expiry-days").await, "in 10 days");
-        let missing = wait_until(&window, &format!("missing-{new}"), |t| {
-            t.contains("acme/web/checkout")
-        })
-        .await;
+        let missing = window
+            .wait_until(&format!("missing-{new}"), |t| {
+                t.contains("acme/web/checkout")
+            })
+            .await;
         assert!(missing.contains("no hook"), "{missing}");
         let todo = window.text("todo-list").await;
         assert!(todo.contains("Rotate the token"), "{todo}");
@@ -112,7 +96,9 @@ mod e2e_health {
         // One button fixes what can be fixed.
         assert_eq!(crawler_hooks(&sim, new), 0);
         window.click("fix").await;
-        wait_until(&window, "fixed", |t| t.contains("Fixed 1 webhook")).await;
+        window
+            .wait_until("fixed", |t| t.contains("Fixed 1 webhook"))
+            .await;
         assert_eq!(crawler_hooks(&sim, new), 1);
         // Health checked again: the new project is no longer listed as missing.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -130,12 +116,14 @@ mod e2e_health {
         let confirm = window.text("rotate-confirm").await;
         assert!(confirm.contains("stops working at once"), "{confirm}");
         window.click("rotate-yes").await;
-        let rotated = wait_until(&window, "rotated", |t| t.contains("rotated")).await;
+        let rotated = window
+            .wait_until("rotated", |t| t.contains("rotated"))
+            .await;
         let new_token = keychain.token(&url).unwrap().expect("a token");
         assert_ne!(new_token.expose(), tokens::EXPIRING_SOON);
         assert!(!rotated.contains(new_token.expose()), "{rotated}");
         // GitLab gives a rotated token one week unless asked otherwise.
-        wait_until(&window, "expiry-days", |t| t == "in 7 days").await;
+        window.wait_until("expiry-days", |t| t == "in 7 days").await;
         window.screenshot("health-rotated.png").await;
 
         // The wizard's steps carry the banner too, with the new expiry; Health is one click back.
@@ -148,7 +136,7 @@ mod e2e_health {
         }
         window.wait_for("report").await;
         assert!(!window.has("health").await);
-        wait_until(&window, "expiry-days", |t| t == "in 7 days").await;
+        window.wait_until("expiry-days", |t| t == "in 7 days").await;
         window.click("step-health").await;
         window.wait_for("health-webhooks").await;
         window.close().await;

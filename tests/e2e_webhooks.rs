@@ -52,25 +52,6 @@ fn crawler_hooks(sim: &Simulator) -> Vec<(u64, Option<String>)> {
     })
 }
 
-/// Waits until the element's text satisfies `ok` (a run replaces it when it ends).
-async fn wait_until(window: &Window, test_id: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if window.has(test_id).await {
-            let text = window.text(test_id).await;
-            if ok(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "[data-testid={test_id}] still shows {text:?}"
-            );
-        }
-        assert!(Instant::now() < deadline, "no [data-testid={test_id}]");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the element's attribute is `wanted` (a copy button says "copied").
 async fn wait_for_attr(window: &Window, test_id: &str, name: &str, wanted: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -171,7 +152,9 @@ mod e2e_webhooks {
         assert!(!window.has("new-secret").await, "shown once only");
 
         window.click("apply").await;
-        let summary = wait_until(&window, "run-summary", |t| t.starts_with("Created")).await;
+        let summary = window
+            .wait_until("run-summary", |t| t.starts_with("Created"))
+            .await;
         assert_eq!(
             summary,
             format!(
@@ -204,7 +187,9 @@ mod e2e_webhooks {
         window.screenshot("webhooks-applied.png").await;
 
         window.click("verify").await;
-        let verified = wait_until(&window, "verify-summary", |t| t.contains("Verified")).await;
+        let verified = window
+            .wait_until("verify-summary", |t| t.contains("Verified"))
+            .await;
         assert!(
             verified.contains(&format!("{} of {}", maintained.len(), reached.len())),
             "{verified}"
@@ -218,10 +203,11 @@ mod e2e_webhooks {
         }
 
         window.click("apply").await;
-        let again = wait_until(&window, "run-summary", |t| {
-            t.contains(&format!("{} already correct", maintained.len()))
-        })
-        .await;
+        let again = window
+            .wait_until("run-summary", |t| {
+                t.contains(&format!("{} already correct", maintained.len()))
+            })
+            .await;
         assert!(again.starts_with("Created 0, updated 0"), "{again}");
         assert_eq!(
             crawler_hooks(&sim).len(),
@@ -304,7 +290,9 @@ mod e2e_webhooks {
         assert_eq!(text.matches("/-/hooks>").count(), reached.len(), "{text}");
 
         window.click("verify").await;
-        let verified = wait_until(&window, "verify-summary", |t| t.contains("Verified")).await;
+        let verified = window
+            .wait_until("verify-summary", |t| t.contains("Verified"))
+            .await;
         assert!(
             verified.contains(&format!("0 of {}", reached.len())),
             "{verified}"

@@ -283,6 +283,26 @@ impl Window {
         }
     }
 
+    /// Waits until the element is on screen and shows text for which `ok` holds (a run
+    /// replaces its result when it ends); returns that text.
+    pub async fn wait_until(&self, test_id: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        loop {
+            if self.has(test_id).await {
+                let text = self.text(test_id).await;
+                if ok(&text) {
+                    return text;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "[data-testid={test_id}] still shows {text:?}"
+                );
+            }
+            assert!(Instant::now() < deadline, "no [data-testid={test_id}]");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Replaces an input's content, typing as a user does.
     pub async fn fill(&self, test_id: &str, value: &str) {
         let input = self.wait_for(test_id).await;
