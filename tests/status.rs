@@ -294,26 +294,14 @@ async fn a_revoked_token_is_an_error_in_one_line() {
 async fn hooks_are_read_only_where_the_token_may_list_them() {
     let sim = common::demo().await;
     let data = tempfile::tempdir().unwrap();
-    let url = sim.url();
-    let env = [
-        ("HOOK_SECRET", "status-secret"),
-        ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
-    ];
     // Every project the token reaches, some of them below Maintainer.
-    let out = cli_env(
-        &[
-            "status",
-            "--json",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "HOOK_SECRET",
-        ],
-        Some(tokens::API),
-        None,
-        &env,
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["status"],
+        &["--json"],
+        tokens::API,
+        Some("status-secret"),
     )
     .await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
@@ -346,20 +334,13 @@ async fn hooks_are_read_only_where_the_token_may_list_them() {
     // A later run carries the projects only a person can check (with why) and lists only
     // the new range, those needing attention and its slice: no full listing.
     sim.clear_requests();
-    let again = cli_env(
-        &[
-            "status",
-            "--json",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "HOOK_SECRET",
-        ],
-        Some(tokens::API),
-        None,
-        &env,
+    let again = hook_cli(
+        &sim,
+        data.path(),
+        &["status"],
+        &["--json"],
+        tokens::API,
+        Some("status-secret"),
     )
     .await;
     let later: Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -430,25 +411,13 @@ async fn a_disabled_group_hook_is_its_projects_problem_not_a_missing_hook() {
 async fn a_mistyped_group_checks_nothing_and_is_not_all_well() {
     let sim = common::demo().await;
     let data = tempfile::tempdir().unwrap();
-    let url = sim.url();
-    let out = cli_env(
-        &[
-            "status",
-            "--gitlab-url",
-            &url,
-            "--event-url",
-            EVENTS,
-            "--secret-env",
-            "HOOK_SECRET",
-            "--group",
-            "acme/no-such-group",
-        ],
-        Some(tokens::API),
-        None,
-        &[
-            ("HOOK_SECRET", "s"),
-            ("GITLAB_ONBOARD_DATA_DIR", data.path().to_str().unwrap()),
-        ],
+    let out = hook_cli(
+        &sim,
+        data.path(),
+        &["status"],
+        &["--group", "acme/no-such-group"],
+        tokens::API,
+        Some("s"),
     )
     .await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
