@@ -7,7 +7,11 @@
 //! width that retries a 429 after `Retry-After`, else until `RateLimit-Reset`, else with
 //! exponential backoff (0.1 s × 2^n), as python-gitlab does.
 //!
-//! Run: `cargo bench --bench ratelimit` (add `-- --quick` for 300 requests at 20 per second).
+//! Last, the same N requests where there is no limit, beside the naive pool: what the client's
+//! starting ramp (narrow until a limit shows) costs an instance without one.
+//!
+//! Run: `cargo bench --bench ratelimit` (add `-- --quick` for 300 requests at 20 per second,
+//! or `-- never` to run one case: `always`, `only-on-429`, `never`, `no-limit`).
 
 use std::time::{Duration, Instant};
 
@@ -24,12 +28,12 @@ struct Run {
     failed: usize,
 }
 
-/// A fresh simulator with the limit and header shape.
-async fn simulator(limit: RateLimit, shape: HeaderShape) -> Simulator {
+/// A fresh simulator with the limit (if any) and header shape.
+async fn simulator(limit: Option<RateLimit>, shape: HeaderShape) -> Simulator {
     let sim = Simulator::start(World::demo()).await.expect("simulator");
     sim.set_knobs(Knobs {
         latency: Duration::from_millis(5),
-        rate_limit: Some(limit),
+        rate_limit: limit,
         rate_limit_headers: shape,
         ..Knobs::default()
     });
@@ -47,7 +51,7 @@ fn measured(sim: &Simulator, wall: Duration, failed: usize) -> Run {
 }
 
 /// `n` GETs through the client, as many at once as its width.
-async fn with_client(n: usize, limit: RateLimit, shape: HeaderShape) -> Run {
+async fn with_client(n: usize, limit: Option<RateLimit>, shape: HeaderShape) -> Run {
     let sim = simulator(limit, shape).await;
     let config = ClientConfig::new(
         GitLabUrl::parse(&sim.url()).unwrap(),
@@ -65,7 +69,7 @@ async fn with_client(n: usize, limit: RateLimit, shape: HeaderShape) -> Run {
 }
 
 /// `n` GETs through a naive pool of `width`, retrying 429s python-gitlab's way (10 retries).
-async fn naive(n: usize, width: usize, limit: RateLimit, shape: HeaderShape) -> Run {
+async fn naive(n: usize, width: usize, limit: Option<RateLimit>, shape: HeaderShape) -> Run {
     let sim = simulator(limit, shape).await;
     gitlab_onboard::tls::install_crypto();
     let http = reqwest::Client::new();
@@ -156,13 +160,39 @@ async fn main() {
         limit.limit,
         limit.window.as_secs()
     );
-    for (name, shape) in [
-        ("RateLimit-* on every answer", HeaderShape::Always),
-        ("RateLimit-* only on the 429", HeaderShape::OnlyOn429),
-        ("no headers at all", HeaderShape::Never),
+    // `-- always`, `-- only-on-429`, `-- never` or `-- no-limit` run that case alone.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |key: &str| only.is_empty() || only.iter().any(|o| o == key);
+    for (key, name, shape) in [
+        ("always", "RateLimit-* on every answer", HeaderShape::Always),
+        (
+            "only-on-429",
+            "RateLimit-* only on the 429",
+            HeaderShape::OnlyOn429,
+        ),
+        ("never", "no headers at all", HeaderShape::Never),
     ] {
+        if !wanted(key) {
+            continue;
+        }
         println!("{name}:");
-        print("client", &with_client(n, limit, shape).await, limit);
-        print("naive", &naive(n, width, limit, shape).await, limit);
+        print("client", &with_client(n, Some(limit), shape).await, limit);
+        print("naive", &naive(n, width, Some(limit), shape).await, limit);
     }
+    if !wanted("no-limit") {
+        return;
+    }
+    // What the starting ramp costs where there is no limit at all (self-managed's default).
+    let client = with_client(n, None, HeaderShape::Never).await;
+    let pool = naive(n, width, None, HeaderShape::Never).await;
+    println!(
+        "no limit: client {:.2} s, naive pool of {width} {:.2} s, ratio {:.2}, failed {}",
+        client.wall.as_secs_f64(),
+        pool.wall.as_secs_f64(),
+        client.wall.as_secs_f64() / pool.wall.as_secs_f64().max(f64::EPSILON),
+        client.failed + pool.failed
+    );
 }

@@ -3,8 +3,9 @@
 //! requests per second ends with nothing failed and few 429s.
 //!
 //! Without headers on the answers before the first 429, the requests already in flight when
-//! it comes (at most the client's width) are refused too: nothing could have told the client
-//! sooner. What the client learns shows in the 429s after that.
+//! it comes are refused too: nothing could have told the client sooner. A run therefore starts
+//! 4 wide and widens slowly until a limit shows, so that first burst is a handful. What the
+//! client learns shows in the 429s after that.
 
 mod common;
 
@@ -89,8 +90,8 @@ async fn headers_only_on_the_429_are_learned_once_then_paced() {
     report("only on 429", &r);
     assert_eq!(r.failed, 0);
     assert!(r.throttled_later <= 3, "{} later 429s", r.throttled_later);
-    let width = ClientConfig::new(GitLabUrl::default(), Secret::new("x")).concurrency;
-    assert!(r.throttled <= width + 3, "{} 429s", r.throttled);
+    // A handful in the whole run: the first window's burst is at most the starting width.
+    assert!(r.throttled <= 5, "{} 429s", r.throttled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,7 +27,7 @@ use crate::secret::Secret;
 use origin::Origin;
 pub use pages::Page;
 pub use throttle::Stats;
-use throttle::Throttle;
+use throttle::{MAX_RETRY_AFTER, Throttle};
 
 /// The largest answer body read (32 MiB); a larger one is [`ApiError::TooLarge`].
 pub const MAX_BODY: usize = 32 << 20;
@@ -45,13 +45,17 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Requests in flight at once, for the whole run.
     pub concurrency: usize,
-    /// Attempts for one request on 429 (any request), 5xx or a timeout (reads only: a write whose
-    /// answer was lost may have landed, so its caller re-reads before writing again).
+    /// Attempts for one request on a 5xx or a timeout (reads only: a write whose answer was
+    /// lost may have landed, so its caller re-reads before writing again).
     pub max_attempts: u32,
+    /// How long one request may wait through 429s in all before it fails (any request; at
+    /// most [`MAX_RETRY_AFTER`]). A 429 asks to wait, it is not a failure: a per-minute or
+    /// per-ten-minutes limit spent early keeps refusing for that long.
+    pub max_throttled_wait: Duration,
 }
 
 impl ClientConfig {
-    /// Defaults: 30 s timeout, 16 requests at once, 6 attempts.
+    /// Defaults: 30 s timeout, 16 requests at once, 6 attempts, 15 minutes of 429s.
     pub fn new(url: GitLabUrl, token: Secret) -> Self {
         Self {
             url,
@@ -60,6 +64,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(30),
             concurrency: 16,
             max_attempts: 6,
+            max_throttled_wait: MAX_RETRY_AFTER,
         }
     }
 }
@@ -79,6 +84,7 @@ struct Inner {
     token: Secret,
     timeout: Duration,
     max_attempts: u32,
+    max_throttled_wait: Duration,
     concurrency: usize,
     throttle: Throttle,
 }
@@ -138,6 +144,7 @@ impl Client {
                 token: config.token,
                 timeout: config.timeout,
                 max_attempts: config.max_attempts.max(1),
+                max_throttled_wait: config.max_throttled_wait.min(MAX_RETRY_AFTER),
                 concurrency: config.concurrency.max(1),
                 throttle: Throttle::new(config.concurrency),
             }),

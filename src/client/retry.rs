@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::classify::{is_json, status_error, transport_error};
-use super::throttle::MAX_RETRY_AFTER;
 use super::{Client, MAX_BODY, Success};
 use crate::error::ApiError;
 
+/// The most 429s one request meets before it fails, whatever their waits.
+const MAX_REFUSED: u32 = 100;
 /// First backoff step; doubles per attempt up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -71,8 +72,10 @@ impl Client {
         // Only reads are sent again by themselves. A write whose answer was lost (a 5xx, a
         // timeout) may have landed: the caller re-reads and decides (`webhooks::reconcile`).
         let resendable = matches!(method, Method::GET | Method::HEAD);
-        // What this request has waited for 429s in all: bounded like one Retry-After.
+        // What this request has waited for 429s in all, and how many it met: a 429 asks to
+        // wait, so it is bounded by time (and by count, against a server asking for no wait).
         let mut throttled_for = Duration::ZERO;
+        let mut refused = 0;
         let host = inner.url.keychain_account();
         let path = self.shown_path(&url);
         let mut attempt = 0;
@@ -129,8 +132,9 @@ impl Client {
                 }
                 Err(e) => {
                     let (error, transient) = transport_error(&e, &host, inner.timeout);
-                    if transient && resendable && attempt < inner.max_attempts {
-                        self.sleep(backoff(attempt)).await?;
+                    let failed = attempt - refused;
+                    if transient && resendable && failed < inner.max_attempts {
+                        self.sleep(backoff(failed)).await?;
                         continue;
                     }
                     return Err(error);
@@ -144,7 +148,8 @@ impl Client {
                     .throttled(&answer.headers, epoch)
                     .map_err(|asked| ApiError::RetryTooLong { asked })?;
                 throttled_for = throttled_for.saturating_add(wait);
-                if attempt >= inner.max_attempts || throttled_for > MAX_RETRY_AFTER {
+                refused += 1;
+                if refused >= MAX_REFUSED || throttled_for > inner.max_throttled_wait {
                     return Err(ApiError::RateLimited { attempts: attempt });
                 }
                 continue;
@@ -153,13 +158,14 @@ impl Client {
             match status {
                 200..=299 => return Ok(answer),
                 500 | 502 | 503 | 504 if resendable => {
-                    if attempt >= inner.max_attempts {
+                    let failed = attempt - refused;
+                    if failed >= inner.max_attempts {
                         return Err(ApiError::Server {
                             status,
                             attempts: attempt,
                         });
                     }
-                    self.sleep(backoff(attempt)).await?;
+                    self.sleep(backoff(failed)).await?;
                 }
                 500..=599 => {
                     return Err(ApiError::Server {

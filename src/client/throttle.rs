@@ -16,6 +16,14 @@
 //!    them estimate the sustainable rate, which then paces the run. Each success adds back
 //!    concurrency (additive increase) and lets the pace drift up slowly, to find a raised limit.
 //!
+//! Until GitLab shows a limit (shape 1's headers, or any 429), nothing tells whether one is
+//! there, and every request in flight when a window runs out is refused. So a run starts
+//! [`RAMP_START`] wide and widens by one slot per [`RAMP_ANSWERS`] answers up to its full
+//! width: a window of L requests meets at most `RAMP_START + L / RAMP_ANSWERS` requests in
+//! flight (5 for a window of 100), while an instance without limits reaches full width after
+//! 768 answers, at the cost of about 47 round-trips once per run. Shape 1's first answer ends
+//! the ramp at once: its budget guards the width from then on.
+//!
 //! A 429's wait (`Retry-After`, at most [`MAX_RETRY_AFTER`]) pauses every request of the run,
 //! not just the one that got it.
 
@@ -37,6 +45,11 @@ const MAX_RESET_WAIT: Duration = Duration::from_secs(120);
 /// The longest wait a 429's `Retry-After` may ask for: asking more (a daily limit, a hostile
 /// answer) is an error for the admin, not a wait.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// The width a run starts at, before GitLab has shown any limit.
+pub const RAMP_START: f64 = 4.0;
+/// Answers without a 429 that widen the starting ramp by one slot.
+pub const RAMP_ANSWERS: f64 = 64.0;
 
 /// Each success widens the concurrency by this share of one slot per slot: after a 429 without
 /// headers the width grows by one for every two rounds of successes.
@@ -97,6 +110,8 @@ struct Window {
     /// Requests allowed in flight (additive increase, multiplicative decrease), `1..=max`.
     width: f64,
     max: f64,
+    /// No limit shown yet: the width grows by the starting ramp, not by additive increase.
+    ramping: bool,
     /// Bumped by each decrease: a 429 to a request sent before it is the same congestion.
     epoch: u64,
     /// After a 429 without headers, one request at a time until one succeeds.
@@ -196,8 +211,9 @@ impl Throttle {
                 reset_at: None,
                 reset_stamp: None,
                 in_flight: 0,
-                width: max as f64,
+                width: (max as f64).min(RAMP_START),
                 max: max as f64,
+                ramping: true,
                 epoch: 0,
                 probing: false,
                 failures: 0,
@@ -295,7 +311,12 @@ impl Throttle {
                     .map_or(Duration::ZERO, |f| now.saturating_duration_since(f) / 2);
             }
         }
-        w.width = (w.width + WIDTH_INCREASE / w.width.max(1.0)).min(w.max);
+        let step = if w.ramping {
+            1.0 / RAMP_ANSWERS
+        } else {
+            WIDTH_INCREASE / w.width.max(1.0)
+        };
+        w.width = (w.width + step).min(w.max);
         if let Some(pace) = w.pace.as_mut().filter(|p| !p.declared) {
             let rate = pace.rate() + pace.learned * PACE_DRIFT;
             pace.set_rate(rate);
@@ -306,6 +327,11 @@ impl Throttle {
         ) else {
             return;
         };
+        // Shape 1: the budget below holds the run within the limit at any width.
+        if w.ramping {
+            w.ramping = false;
+            w.width = w.max;
+        }
         // This response's own request was counted in flight until its slot dropped.
         let others = w.in_flight.max(0);
         let learned = i64::try_from(remaining)
@@ -325,6 +351,7 @@ impl Throttle {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let asked = retry_after(headers)?;
         let mut w = self.lock();
+        w.ramping = false;
         let now = Instant::now();
         let declared = declared_rate(headers);
         let wait = match declared {
@@ -656,6 +683,52 @@ mod tests {
         assert!((1.99..2.01).contains(&elapsed), "{elapsed}");
     }
 
+    /// Sends as many requests as the throttle lets leave at once; returns how many left.
+    async fn in_flight_at_once(t: &Throttle) -> usize {
+        let mut slots = Vec::new();
+        while let Ok(slot) = tokio::time::timeout(Duration::from_millis(1), t.acquire(false)).await
+        {
+            slots.push(slot);
+        }
+        slots.len()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_starts_narrow_and_widens_until_a_limit_shows() {
+        let none = HeaderMap::new();
+        let t = Throttle::new(16);
+        assert_eq!(in_flight_at_once(&t).await, 4);
+        for _ in 0..64 {
+            let e = t.acquire(false).await.epoch;
+            t.observe(&none, e);
+        }
+        assert_eq!(in_flight_at_once(&t).await, 5, "one slot per 64 answers");
+        for _ in 0..(64 * 11) {
+            let e = t.acquire(false).await.epoch;
+            t.observe(&none, e);
+        }
+        assert_eq!(
+            in_flight_at_once(&t).await,
+            16,
+            "full width after 768 answers"
+        );
+        assert_eq!(
+            in_flight_at_once(&Throttle::new(2)).await,
+            2,
+            "never above --concurrency"
+        );
+
+        // Shape 1: the first answer with a budget ends the ramp; the budget guards the width.
+        let t = Throttle::new(16);
+        let e = t.acquire(false).await.epoch;
+        let reset = (unix_now() + 60).to_string();
+        t.observe(
+            &headers(&[("ratelimit-remaining", "500"), ("ratelimit-reset", &reset)]),
+            e,
+        );
+        assert_eq!(in_flight_at_once(&t).await, 16);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_headers_narrow_probe_then_learn_a_pace() {
         let t = Throttle::new(8);
@@ -665,16 +738,20 @@ mod tests {
             let e = t.acquire(false).await.epoch;
             t.observe(&none, e);
         }
-        let slots: Vec<_> = futures::future::join_all((0..8).map(|_| t.acquire(false))).await;
+        // Still on the starting ramp: 4 wide, a 64th of a slot wider per answer.
+        let ramped = RAMP_START + 20.0 / RAMP_ANSWERS;
+        assert_eq!(t.lock().width, ramped);
+        let slots: Vec<_> = futures::future::join_all((0..4).map(|_| t.acquire(false))).await;
         let epoch = slots[0].epoch;
         drop(slots);
         let spent_at = Instant::now();
         t.throttled(&none, epoch).unwrap();
-        // The other seven were sent before: one decrease only.
-        for _ in 0..7 {
+        // The other three were sent before: one decrease only.
+        for _ in 0..3 {
             t.throttled(&none, epoch).unwrap();
         }
-        assert_eq!(t.lock().width, 4.0);
+        assert_eq!(t.lock().width, ramped / 2.0);
+        assert!(!t.lock().ramping);
         assert!(t.lock().probing);
         // Probing: one request at a time until one succeeds.
         let first = t.acquire(true).await;
