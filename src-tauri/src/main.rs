@@ -8,8 +8,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // WebKit's shared-memory renderer: a faster first paint and less memory than its GPU one
-    // (see `renderer`), unless the environment already chose.
+    // WebKit's shared-memory renderer and no GL in this process: a faster first paint and
+    // less memory than with WebKit's GPU renderer (see `renderer`), unless the environment
+    // already chose.
     // SAFETY: first thing in `main`, before any other thread exists.
     #[cfg(target_os = "linux")]
     unsafe {
