@@ -14,6 +14,8 @@ pub mod health;
 #[cfg(test)]
 mod mock_ipc;
 pub mod paint;
+#[cfg(target_os = "linux")]
+pub mod renderer;
 pub mod resume;
 pub mod state;
 mod summary;

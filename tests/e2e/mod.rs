@@ -32,6 +32,30 @@ const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// screenshot waits for WebKit to paint, which it may never do).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Keeps the page painting frames until [`REPAINT_STOP`], without changing a pixel: a
+/// 1-pixel element switches between two fully transparent colours every 16 ms. WebKitWebDriver
+/// answers a screenshot after the page's next painted frame; with the shared-memory renderer
+/// the app picks (`src-tauri/src/renderer.rs`) WebKit paints only what changed, so a page at
+/// rest paints no next frame and the screenshot would never come.
+const REPAINT_START: &str = "if (!window.__e2eRepaint) { \
+     const pixel = document.createElement('div'); \
+     pixel.setAttribute('aria-hidden', 'true'); \
+     pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
+     document.documentElement.appendChild(pixel); \
+     let odd = false; \
+     const timer = setInterval(() => { \
+       odd = !odd; \
+       pixel.style.backgroundColor = odd ? 'rgba(255, 255, 255, 0)' : 'rgba(0, 0, 0, 0)'; \
+     }, 16); \
+     window.__e2eRepaint = { pixel, timer }; \
+   } \
+   return true;";
+
+/// Ends what [`REPAINT_START`] began: the page is as it was.
+const REPAINT_STOP: &str = "const repaint = window.__e2eRepaint; \
+   if (repaint) { clearInterval(repaint.timer); repaint.pixel.remove(); delete window.__e2eRepaint; } \
+   return true;";
+
 /// Awaits one WebDriver command, failing the test with `what` if it takes longer than
 /// [`COMMAND_TIMEOUT`].
 async fn bounded<T>(what: &str, command: impl std::future::Future<Output = T>) -> T {
@@ -333,9 +357,7 @@ impl Window {
 
     /// Saves a PNG of the page in `tests/artifacts/` and returns its path.
     pub async fn screenshot(&self, file: &str) -> PathBuf {
-        let png = bounded("screenshot", self.client().screenshot())
-            .await
-            .expect("screenshot");
+        let png = self.png().await;
         let path = artifacts_dir().join(file);
         fs::write(&path, png).expect("write the screenshot");
         path
@@ -393,10 +415,18 @@ impl Window {
 
     /// Saves a PNG of the page at `path`.
     pub async fn screenshot_to(&self, path: &std::path::Path) {
+        let png = self.png().await;
+        fs::write(path, png).expect("write the screenshot");
+    }
+
+    /// The page as a PNG, taken while [`REPAINT_START`] keeps it painting.
+    async fn png(&self) -> Vec<u8> {
+        self.execute(REPAINT_START).await;
         let png = bounded("screenshot", self.client().screenshot())
             .await
             .expect("screenshot");
-        fs::write(path, png).expect("write the screenshot");
+        self.execute(REPAINT_STOP).await;
+        png
     }
 
     /// Ends the session (closing the app) before the driver is killed.
