@@ -7,6 +7,7 @@ fn main() {
         "detect_scopes",
         "open_in_browser",
         "quit",
+        "copy_text",
         "resume_load",
         "resume_save",
         "sign_in_saved",

@@ -147,6 +147,10 @@ mod e2e_webhooks {
         );
         window.click("copy-new-secret").await;
         wait_for_attr(&window, "copy-new-secret", "data-state", "copied").await;
+        // The button reached the system clipboard: pasted into a field, it is the secret.
+        let event_url = window.value("event-url").await;
+        assert_eq!(window.paste("event-url").await, secret);
+        window.fill("event-url", &event_url).await;
         window.screenshot("webhooks-secret-once.png").await;
         window.click("secret-done").await;
         assert!(!window.has("new-secret").await, "shown once only");
@@ -275,6 +279,10 @@ mod e2e_webhooks {
         // The saved secret goes to the clipboard from Rust, never through the page.
         window.click("copy-secret").await;
         wait_for_attr(&window, "copy-secret", "data-state", "copied").await;
+        // It reached the system clipboard (pasted here only to read it back).
+        let event_url = window.value("event-url").await;
+        assert_eq!(window.paste("event-url").await, secret);
+        window.fill("event-url", &event_url).await;
         window.screenshot("webhooks-manual.png").await;
 
         // The secret goes into the export only when the admin ticks the box.

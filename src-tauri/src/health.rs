@@ -27,8 +27,8 @@ use gitlab_onboard::{GitLabUrl, Secret};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
+use crate::clipboard;
 use crate::error::CommandError;
 use crate::state::{AppState, TokenStore};
 use crate::webhooks::RunReport;
@@ -448,9 +448,7 @@ pub async fn rotate_token<R: Runtime>(
     expires_at: Option<String>,
 ) -> Result<TokenRotated, CommandError> {
     rotate_with(&state, expires_at.as_deref(), |token| {
-        app.clipboard()
-            .write_text(token.expose().to_owned())
-            .is_ok()
+        clipboard::write_text(&app, token.expose().to_owned()).is_ok()
     })
     .await
 }
@@ -469,15 +467,7 @@ pub async fn copy_token<R: Runtime>(
         .token(&url)
         .map_err(gitlab_onboard::Error::from)?
         .ok_or_else(CommandError::not_signed_in)?;
-    app.clipboard()
-        .write_text(token.expose().to_owned())
-        .map_err(|e| CommandError {
-            code: "clipboard",
-            message: format!(
-                "the token could not be copied ({e}): the keychain holds it as \"token@{}\" under gitlab-onboard",
-                url.keychain_account()
-            ),
-        })
+    clipboard::write_text(&app, token.expose().to_owned()).map_err(|_| clipboard::closing())
 }
 
 /// The crawler hooks a removal would delete (the window lists them before asking).

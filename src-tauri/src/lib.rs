@@ -6,6 +6,7 @@
 
 #[cfg(test)]
 mod bindings;
+mod clipboard;
 mod commands;
 pub mod demo;
 mod dialog;
@@ -101,7 +102,6 @@ fn test_zoom(value: Option<&str>) -> Option<f64> {
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
         .manage(users::UsersState::default())
         .invoke_handler(tauri::generate_handler![
@@ -110,6 +110,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::detect_scopes,
             commands::open_in_browser,
             commands::quit,
+            clipboard::copy_text,
             resume::resume_load,
             resume::resume_save,
             resume::sign_in_saved,

@@ -334,6 +334,18 @@ impl Window {
         input.send_keys(value).await.expect("type");
     }
 
+    /// Replaces an input's content with what the system clipboard holds, as a user does
+    /// (Ctrl+V): proves a copy button reached the clipboard.
+    pub async fn paste(&self, test_id: &str) -> String {
+        let input = self.wait_for(test_id).await;
+        input.clear().await.expect("clear");
+        // Control down, v, then every modifier up (WebDriver's NULL key).
+        bounded("paste", input.send_keys("\u{E009}v\u{E000}"))
+            .await
+            .expect("paste");
+        self.value(test_id).await
+    }
+
     /// Clicks the element.
     pub async fn click(&self, test_id: &str) {
         let element = self.wait_for(test_id).await;

@@ -56,17 +56,8 @@ pub fn dist() -> Result<Built, String> {
 
     let bundle = sh::root().join("target").join(PROFILE).join("bundle");
     let _ = std::fs::remove_dir_all(&bundle);
-    // The CLI runs the same cargo build (nothing left to do), then bundles. Its check of npm
-    // against crate versions stops at ui's @tauri-apps/plugin-clipboard-manager (2.3, the
-    // crate is 2.5; the one command the window calls, write_text, is the same in both).
-    let mut cli_args = vec![
-        "build",
-        "--ci",
-        "--ignore-version-mismatches",
-        "--bundles",
-        "deb",
-        "--",
-    ];
+    // The CLI runs the same cargo build (nothing left to do), then bundles.
+    let mut cli_args = vec!["build", "--ci", "--bundles", "deb", "--"];
     cli_args.extend(&cargo_args[1..]);
     sh::run(&cli, &cli_args, &[("TAURI_APP_PATH", "src-tauri")])?;
 

@@ -10,12 +10,12 @@ use gitlab_onboard::webhooks::{ProjectCheck, ProjectOutcome, RunProgress, instru
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
 pub use runs::WebhookState;
 pub(crate) use runs::{HookRequest, RunReport, Step2, VerifyReport};
 pub(crate) use secret::{GeneratedSecret, SecretStatus};
 
+use crate::clipboard;
 use crate::dialog::{self, Dialog};
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -62,14 +62,7 @@ pub async fn copy_webhook_secret<R: Runtime>(
 ) -> Result<(), CommandError> {
     let step2: Step2 = state.session_and_report().await?.into();
     let saved = secret::required(state.keychain()?, step2.session.client.url())?;
-    app.clipboard()
-        .write_text(saved.expose().to_owned())
-        .map_err(|e| CommandError {
-            code: "clipboard",
-            message: format!(
-                "the secret could not be copied ({e}): the keychain holds it as \"webhook-secret\" under gitlab-onboard"
-            ),
-        })
+    clipboard::write_text(&app, saved.expose().to_owned()).map_err(|_| clipboard::closing())
 }
 
 /// What Apply would do, per project; each project's outcome streams over `on_progress`.

@@ -1,7 +1,6 @@
 // The only place that talks to Rust. Every GitLab request happens there; the window only
 // sends what the admin typed and shows what comes back.
 import { Channel, invoke } from '@tauri-apps/api/core';
-import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 import type { AppInfo, CommandError, DetectProgress, Loaded, Resume, SignedIn, TokenReport } from './types';
 import type {
   BuildProgress,
@@ -111,9 +110,9 @@ export function exportWebhookInstructions(format: ExportFormat, withSecret: bool
   return invoke<Exported | null>('export_webhook_instructions', { format, withSecret });
 }
 
-/** Puts text (never a secret from the keychain) on the clipboard. */
+/** Puts text (never a secret from the keychain) on the clipboard, through Rust. */
 export function copyText(text: string): Promise<void> {
-  return writeText(text);
+  return invoke<void>('copy_text', { text });
 }
 
 /** Opens a page of the signed-in GitLab instance in the default browser; Rust checks the URL. */

@@ -209,7 +209,7 @@ describe('Webhooks screen', () => {
         case 'export_webhook_instructions':
           return { path: '/home/admin/crawler-webhooks.csv', projects: 2 };
         case 'open_in_browser':
-        case 'plugin:clipboard-manager|write_text':
+        case 'copy_text':
         case 'copy_webhook_secret':
           return null;
         default:
@@ -237,7 +237,7 @@ describe('Webhooks screen', () => {
     await waitFor(() => expect(byTestId(root, 'copy-secret').textContent).toBe('Copied'));
     const opened = calls.filter((c) => c.cmd === 'open_in_browser').map((c) => c.args.url);
     expect(opened).toEqual([link.href, link.href]);
-    expect(calls.find((c) => c.cmd === 'plugin:clipboard-manager|write_text')?.args.text).toBe(link.href);
+    expect(calls.find((c) => c.cmd === 'copy_text')?.args.text).toBe(link.href);
     expect(calls.some((c) => c.cmd === 'copy_webhook_secret')).toBe(true);
 
     const format = byTestId<HTMLSelectElement>(root, 'export-format');
