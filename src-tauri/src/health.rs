@@ -307,18 +307,12 @@ pub async fn rotate_with(
     let url = session.client.url().clone();
     if let Err(e) = keychain.store_token(&url, &rotated.token) {
         let copied = unsaved(&rotated.token);
-        return Err(CommandError {
-            code: "keychain",
-            message: if copied {
-                format!(
-                    "the token was rotated (the old one no longer works), but the new one could not be saved in the keychain ({e}): it is on the clipboard now, once; paste it into the crawler's settings and sign in again with it"
-                )
-            } else {
-                format!(
-                    "the token was rotated (the old one no longer works), but the new one could not be saved ({e}) nor copied: create a new token in GitLab (Preferences > Access tokens) and sign in again"
-                )
-            },
-        });
+        let words = if copied {
+            "The token was rotated (the old one no longer works), but the keychain did not take the new one: it is on the clipboard now, once; paste it into the crawler's settings and sign in again with it."
+        } else {
+            "The token was rotated (the old one no longer works), but the new one could be neither saved in the keychain nor copied: create a new token in GitLab (Preferences > Access tokens) and sign in again."
+        };
+        return Err(CommandError::with_details("keychain", words, &e.to_string()));
     }
     // The old session's token is revoked: continue with the new one.
     let signed_in = state.sign_in(url.as_str(), &rotated.token).await?;
