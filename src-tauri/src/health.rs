@@ -312,7 +312,11 @@ pub async fn rotate_with(
         } else {
             "The token was rotated (the old one no longer works), but the new one could be neither saved in the keychain nor copied: create a new token in GitLab (Preferences > Access tokens) and sign in again."
         };
-        return Err(CommandError::with_details("keychain", words, &e.to_string()));
+        return Err(CommandError::with_details(
+            "keychain",
+            words,
+            &e.to_string(),
+        ));
     }
     // The old session's token is revoked: continue with the new one.
     let signed_in = state.sign_in(url.as_str(), &rotated.token).await?;

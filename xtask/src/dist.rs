@@ -1,5 +1,6 @@
-//! `cargo xtask dist`: the `.deb`, built offline with the Tauri bundler (the prebuilt CLI from
-//! npm) from the size-tuned `dist` profile and without the demo's simulator.
+//! `cargo xtask dist`: the app's `.deb`, built offline with the Tauri bundler (the prebuilt CLI
+//! from npm) from the size-tuned `dist` profile and without the demo's simulator; and the
+//! command line's own `.deb` (`gitlab-onboard`, for `status` from cron), with `dpkg-deb`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,6 +11,8 @@ use crate::{deps, sh};
 pub const PROFILE: &str = "dist";
 /// The app's binary.
 pub const BINARY: &str = "gitlab-onboard-app";
+/// The command line's binary, and its package's name.
+pub const CLI: &str = "gitlab-onboard";
 
 /// What `dist` made.
 pub struct Built {
@@ -19,6 +22,9 @@ pub struct Built {
     pub deb_bytes: u64,
     /// The release binary inside it.
     pub binary: PathBuf,
+    /// The command line's `.deb`, and its size in bytes.
+    pub cli_deb: PathBuf,
+    pub cli_deb_bytes: u64,
     /// Wall time of the cargo build of this run.
     pub build_secs: f64,
     /// Whether that build made a new binary (false: nothing had changed).
@@ -75,13 +81,74 @@ pub fn dist() -> Result<Built, String> {
         }
     }
     let deb_bytes = size(&deb)?;
+    let cli_deb = cli_deb(&deb_dir)?;
     Ok(Built {
         deb,
         deb_bytes,
         binary: binary(),
+        cli_deb_bytes: size(&cli_deb)?,
+        cli_deb,
         build_secs,
         rebuilt,
     })
+}
+
+/// Builds the command line from the same profile and packages it alone into `dir`: a server
+/// that runs `gitlab-onboard status` from cron needs neither GTK nor WebKit, which the app's
+/// package depends on.
+fn cli_deb(dir: &Path) -> Result<PathBuf, String> {
+    sh::run(
+        "cargo",
+        &["build", "-p", CLI, "--bin", CLI, "--profile", PROFILE],
+        &[],
+    )?;
+    let target = sh::root().join("target").join(PROFILE);
+    let staging = target.join("cli-deb");
+    let _ = std::fs::remove_dir_all(&staging);
+    let bin_dir = staging.join("usr/bin");
+    std::fs::create_dir_all(&bin_dir).map_err(|e| format!("{}: {e}", bin_dir.display()))?;
+    std::fs::create_dir_all(staging.join("DEBIAN")).map_err(|e| e.to_string())?;
+    let bin = bin_dir.join(CLI);
+    std::fs::copy(target.join(CLI), &bin).map_err(|e| format!("{}: {e}", bin.display()))?;
+    let arch = sh::output("dpkg", &["--print-architecture"])?;
+    let control = cli_control(
+        env!("CARGO_PKG_VERSION"),
+        arch.trim(),
+        size(&bin)?.div_ceil(1024),
+    );
+    std::fs::write(staging.join("DEBIAN/control"), control).map_err(|e| e.to_string())?;
+    let deb = dir.join(format!(
+        "{CLI}_{}_{}.deb",
+        env!("CARGO_PKG_VERSION"),
+        arch.trim()
+    ));
+    let (staged, out) = (staging.display().to_string(), deb.display().to_string());
+    sh::run(
+        "dpkg-deb",
+        &["--root-owner-group", "--build", &staged, &out],
+        &[],
+    )?;
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(deb)
+}
+
+/// The command line package's control file.
+fn cli_control(version: &str, arch: &str, installed_kib: u64) -> String {
+    format!(
+        "Package: {CLI}\n\
+         Version: {version}\n\
+         Architecture: {arch}\n\
+         Maintainer: gitlab-onboard contributors\n\
+         Installed-Size: {installed_kib}\n\
+         Depends: libc6, libgcc-s1\n\
+         Section: admin\n\
+         Priority: optional\n\
+         Description: Connects a GitLab instance to an enterprise-search crawler (command line)\n \
+         The wizard's four steps as commands (login, scopes, webhooks, users), and\n \
+         `gitlab-onboard status` to keep the connection healthy from cron or a systemd\n \
+         timer (`gitlab-onboard schedule`). Needs no desktop: the token comes from the\n \
+         Secret Service keychain or from GITLAB_TOKEN.\n"
+    )
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
@@ -149,6 +216,35 @@ mod tests {
         );
         assert_eq!(rebased["bundle"]["targets"], serde_json::json!(["deb"]));
         assert!(rebased.get("$schema").is_none());
+    }
+
+    #[test]
+    fn the_command_line_package_is_described_for_dpkg() {
+        let control = cli_control("1.2.3", "amd64", 5510);
+        let fields: Vec<&str> = control
+            .lines()
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "Package",
+                "Version",
+                "Architecture",
+                "Maintainer",
+                "Installed-Size",
+                "Depends",
+                "Section",
+                "Priority",
+                "Description"
+            ]
+        );
+        assert!(control.starts_with("Package: gitlab-onboard\nVersion: 1.2.3\n"));
+        assert!(control.contains("\nInstalled-Size: 5510\n"));
+        // The long description's lines each start with a space; the file ends with a newline.
+        assert!(control.ends_with("GITLAB_TOKEN.\n"));
+        assert_eq!(control.lines().filter(|l| l.starts_with(' ')).count(), 4);
     }
 
     #[test]

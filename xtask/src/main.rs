@@ -25,9 +25,11 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("dist") => dist::dist().map(|built| {
             eprintln!(
-                "xtask: {} ({}); release build {:.0} s{}",
+                "xtask: {} ({}) and {} ({}); release build {:.0} s{}",
                 built.deb.display(),
                 bench::mib(built.deb_bytes),
+                built.cli_deb.display(),
+                bench::mib(built.cli_deb_bytes),
                 built.build_secs,
                 if built.rebuilt {
                     ""

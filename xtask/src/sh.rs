@@ -32,6 +32,22 @@ pub fn status(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Exit
         .map_err(|e| format!("cannot run {program}: {e}"))
 }
 
+/// What a command prints when it exits 0.
+pub fn output(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{program} {}` failed ({})",
+            args.join(" "),
+            out.status
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| format!("`{program}` printed no text"))
+}
+
 /// True when a command runs and exits 0 (output discarded).
 pub fn succeeds(program: &str, args: &[&str]) -> bool {
     Command::new(program)
