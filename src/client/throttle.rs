@@ -11,10 +11,17 @@
 //!    from then on every request of the run is paced by one token bucket just under that rate,
 //!    so the later windows never overflow.
 //! 3. No headers at all (per-endpoint application limits): a 429 halves the concurrency
-//!    (multiplicative decrease), waits with exponential backoff and probes with one request at
-//!    a time until one succeeds; the successes between two such 429s over the time between
-//!    them estimate the sustainable rate, which then paces the run. Each success adds back
-//!    concurrency (additive increase) and lets the pace drift up slowly, to find a raised limit.
+//!    (multiplicative decrease) and probes with one request at a time until one succeeds.
+//!    GitLab counts in fixed windows, so each spent window bounds the window's length (a probe
+//!    refused after the spend was still in it; a whole window lies between a 429 before one
+//!    reset and the first success after the next) and tells how many requests one lets
+//!    through. The probes are timed from that: none before the window can have reset, then a
+//!    quarter of the remaining uncertainty apart; before anything is known, the backoff, but
+//!    at most half the time searched so far, so no window is missed and each is found at most
+//!    a third late. Once the length is known within an eighth, the run is paced just under
+//!    one window's requests per window. Each success adds back concurrency (additive
+//!    increase) and lets the pace drift up slowly, to find a raised limit; a 429 while paced
+//!    lowers it.
 //!
 //! Until GitLab shows a limit (shape 1's headers, or any 429), nothing tells whether one is
 //! there, and every request in flight when a window runs out is refused. So a run starts
@@ -58,6 +65,8 @@ const WIDTH_INCREASE: f64 = 0.5;
 const PACE_DECREASE: f64 = 0.9;
 /// Each success raises a pace learned without headers by this share of the learned rate.
 const PACE_DRIFT: f64 = 0.001;
+/// The closest two probes after a spent window follow each other once its reset is bracketed.
+const MIN_PROBE_GAP: Duration = Duration::from_millis(50);
 
 /// Counters for a run, for progress displays and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -120,49 +129,121 @@ struct Window {
     failures: u32,
     /// Answers other than 429 since the last 429 without headers.
     ok_since: u64,
-    /// Windows seen spent (429s without headers that followed successes), from the second on:
-    /// when the second was spent, and the successes and windows since.
-    spent: Spent,
+    /// What the spent windows tell of the limit.
+    windows: Windows,
     pace: Option<Pace>,
 }
 
-/// The spent windows of shape 3, from which the sustainable rate is estimated.
+/// What shape 3's spent windows tell of GitLab's window (fixed windows, as both Rack::Attack
+/// and GitLab's application limiter count): its length, bracketed between what a refused and
+/// an accepted request prove, and how many requests one lets through. From these the probes
+/// after a spent window are timed (none before the window can have reset, at most a quarter of
+/// the uncertainty apart after), and the pace is set just under the window's rate.
 #[derive(Debug, Default)]
-struct Spent {
-    /// Windows seen spent.
-    count: u32,
-    /// When the second window was spent: the run began anywhere in the first, so timing
-    /// starts at the end of the second.
-    since: Option<Instant>,
-    /// Successes since then.
+struct Windows {
+    /// When the current window was spent (the first 429 after successes).
+    spent_at: Option<Instant>,
+    /// Whether it was spent in the window begun at `began` (not paced, or within `shortest`).
+    spent_in_began: bool,
+    /// The last 429 of the current spent window (the spend or a refused probe).
+    refused_at: Option<Instant>,
+    /// When the window after the last spent one began: after the last 429 before it, and no
+    /// later than its first success.
+    began: Option<(Instant, Instant)>,
+    /// Successes since `began` (answers of requests sent before it included).
     ok: u64,
-    /// When the last probe was refused.
-    failed_probe: Option<Instant>,
-    /// How late the current window's first success may be, as far as the probes tell (the gap
-    /// since the last refused probe): window ends are timed from the earliest the window may
-    /// have begun, so the estimate errs high, which a later 429 corrects, rather than low,
-    /// which would slow the whole run.
-    late: Duration,
+    /// The window is at least this long: a probe refused after the spend was in its window.
+    shortest: Duration,
+    /// The window is at most this long: a whole window lies between a 429 refused before a
+    /// reset and the first success after the next one.
+    longest: Option<Duration>,
+    /// Requests one window let through, counted from its first success to the next reset.
+    limit: Option<u64>,
 }
 
-impl Spent {
-    /// Records a spent window after `ok` successes; from the third on, returns the rate
-    /// (per second) just under what the windows since the second let through.
-    fn record(&mut self, now: Instant, ok: u64) -> Option<f64> {
-        self.count = self.count.saturating_add(1);
-        let late = std::mem::take(&mut self.late);
-        let now = now.checked_sub(late).unwrap_or(now);
-        self.failed_probe = None;
-        let Some(since) = self.since else {
-            if self.count >= 2 {
-                self.since = Some(now);
-            }
-            return None;
+impl Windows {
+    /// A 429 after successes: the window begun at `began` (or a later one) is spent.
+    fn spend(&mut self, now: Instant, paced: bool) {
+        self.spent_at = Some(now);
+        self.refused_at = Some(now);
+        self.spent_in_began = self
+            .began
+            .is_some_and(|(_, b)| !paced || now.saturating_duration_since(b) < self.shortest);
+    }
+
+    /// A refused probe: the spent window lasts at least until now.
+    fn refuse(&mut self, now: Instant) {
+        self.refused_at = Some(now);
+        let from = match self.began {
+            Some((_, b)) if self.spent_in_began => Some(b),
+            _ => self.spent_at,
         };
-        self.ok = self.ok.saturating_add(ok);
-        let span = now.saturating_duration_since(since);
-        let windows = f64::from(self.count - 2);
-        (span > Duration::ZERO).then(|| (self.ok as f64 - windows).max(0.5) / span.as_secs_f64())
+        if let Some(from) = from {
+            self.shortest = self.shortest.max(now.saturating_duration_since(from));
+        }
+    }
+
+    /// The first success after a spent window: a new window began since the last 429.
+    fn reset(&mut self, now: Instant) {
+        let Some(refused) = self.refused_at.take() else {
+            return;
+        };
+        if let Some((a, _)) = self.began {
+            let span = now.saturating_duration_since(a);
+            self.longest = Some(self.longest.map_or(span, |l| l.min(span)));
+            if self.spent_in_began {
+                // Every success since the window began, the spend's own in-flight ones included.
+                self.limit = Some(self.ok);
+            }
+        }
+        if self.longest.is_some_and(|l| l < self.shortest) {
+            // Not fixed windows after all: keep what the latest reset says.
+            self.shortest = Duration::ZERO;
+        }
+        self.began = Some((refused, now));
+        self.spent_at = None;
+        self.ok = 0;
+    }
+
+    /// When the spent window can reset at the earliest, and at the latest if known.
+    fn next_reset(&self) -> Option<(Instant, Option<Instant>)> {
+        let (a, b) = self.began.filter(|_| self.spent_in_began)?;
+        Some((
+            a.checked_add(self.shortest).unwrap_or(a),
+            self.longest.and_then(|l| b.checked_add(l)),
+        ))
+    }
+
+    /// How long to wait before the next probe, the `n`th 429 in a row: not before the window
+    /// can have reset; once the reset is bracketed, a quarter of the bracket apart; else the
+    /// backoff, but at most half the time searched so far, so a reset is found at most a third
+    /// of that late (the plain backoff doubles, and can miss a whole window).
+    fn probe_wait(&self, now: Instant, n: u32) -> Duration {
+        let next = self.next_reset();
+        if let Some((earliest, latest)) = next {
+            if earliest > now {
+                return earliest - now;
+            }
+            if let Some(latest) = latest.filter(|l| *l >= now) {
+                return ((latest - earliest) / 4).max(MIN_PROBE_GAP);
+            }
+        }
+        let searched_from = match (next, self.spent_at) {
+            (Some((earliest, _)), Some(spent)) => earliest.max(spent),
+            (_, spent) => spent.unwrap_or(now),
+        };
+        let searched = now.saturating_duration_since(searched_from);
+        backoff(n).min((searched / 2).max(backoff(1)))
+    }
+
+    /// The rate (per second) just under what one window lets through.
+    fn rate(&self) -> Option<f64> {
+        let limit = self.limit.filter(|l| *l >= 2)? as f64;
+        let longest = self.longest?;
+        let length = (self.shortest + longest) / 2;
+        // Known to within a quarter either way.
+        let known = longest.saturating_sub(self.shortest) <= length / 2;
+        (known && length > Duration::ZERO).then(|| (limit - 1.0) / length.as_secs_f64())
     }
 }
 
@@ -218,7 +299,7 @@ impl Throttle {
                 probing: false,
                 failures: 0,
                 ok_since: 0,
-                spent: Spent::default(),
+                windows: Windows::default(),
                 pace: None,
             }),
             freed: Notify::new(),
@@ -302,15 +383,26 @@ impl Throttle {
             w.ok_since = w.ok_since.saturating_add(1);
             w.failures = 0;
             if w.probing {
-                // The window reset between the last refused probe and this one.
+                // The window reset between the last 429 and this answer.
                 w.probing = false;
-                let now = Instant::now();
-                w.spent.late = w
-                    .spent
-                    .failed_probe
-                    .map_or(Duration::ZERO, |f| now.saturating_duration_since(f) / 2);
+                w.windows.reset(Instant::now());
+                if let Some(rate) = w.windows.rate() {
+                    let now = Instant::now();
+                    let pace = w.pace.get_or_insert(Pace {
+                        interval: Duration::ZERO,
+                        next: now,
+                        learned: rate,
+                        declared: false,
+                    });
+                    // A pace already set only comes down to a new estimate; the drift raises it.
+                    if !pace.declared && rate <= pace.rate() {
+                        pace.set_rate(rate);
+                        pace.learned = rate;
+                    }
+                }
             }
         }
+        w.windows.ok = w.windows.ok.saturating_add(1);
         let step = if w.ramping {
             1.0 / RAMP_ANSWERS
         } else {
@@ -388,28 +480,27 @@ impl Throttle {
                     w.probing = true;
                     if w.ok_since == 0 {
                         w.failures = w.failures.saturating_add(1);
-                        w.spent.failed_probe = Some(now);
+                        w.windows.refuse(now);
                     } else {
                         w.failures = 1;
-                        let ok = w.ok_since;
-                        if let Some(estimate) = w.spent.record(now, ok) {
-                            // Still spent while paced: lower the pace, at least a little.
-                            let rate = w
-                                .pace
-                                .map_or(estimate, |p| estimate.min(p.rate() * PACE_DECREASE));
-                            let pace = w.pace.get_or_insert(Pace {
-                                interval: Duration::ZERO,
-                                next: now,
-                                learned: rate,
-                                declared: false,
-                            });
+                        let paced = w.pace.is_some();
+                        w.windows.spend(now, paced);
+                        if let Some(pace) = w.pace.as_mut().filter(|p| !p.declared) {
+                            // Still spent while paced: lower the pace a little.
+                            let rate = pace.rate() * PACE_DECREASE;
                             pace.set_rate(rate);
                             pace.learned = rate;
                         }
                     }
                     w.ok_since = 0;
+                    asked.unwrap_or_else(|| w.windows.probe_wait(now, w.failures))
+                } else {
+                    // Sent before the decrease: the pause already set holds it.
+                    asked.unwrap_or_else(|| {
+                        w.paused_until
+                            .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
+                    })
                 }
-                asked.unwrap_or_else(|| backoff(w.failures.max(1)))
             }
         };
         let until = later(wait);
@@ -500,6 +591,7 @@ pub fn retry_after(headers: &HeaderMap) -> Result<Option<Duration>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
     use proptest::prelude::*;
     use reqwest::header::HeaderValue;
 
@@ -744,7 +836,6 @@ mod tests {
         let slots: Vec<_> = futures::future::join_all((0..4).map(|_| t.acquire(false))).await;
         let epoch = slots[0].epoch;
         drop(slots);
-        let spent_at = Instant::now();
         t.throttled(&none, epoch).unwrap();
         // The other three were sent before: one decrease only.
         for _ in 0..3 {
@@ -761,27 +852,116 @@ mod tests {
         drop(first);
         t.observe(&none, e);
         assert!(!t.lock().probing);
-        // Each next window is spent one second later, after 20 answers (the probe's included);
-        // the first window is not timed (the run began anywhere in it).
-        for window in 1..=2u32 {
-            assert!(t.lock().pace.is_none(), "window {window}: not learned yet");
-            if window > 1 {
-                let e = t.acquire(true).await.epoch;
-                t.observe(&none, e);
+        assert!(t.lock().pace.is_none(), "one spent window tells no pace");
+    }
+
+    /// GitLab's fixed windows without headers, answering after 5 ms: `limit` requests per
+    /// `window`, the run starting `offset` into one.
+    struct FixedWindows {
+        origin: Instant,
+        window: Duration,
+        limit: u32,
+        counts: Mutex<(u64, u32)>,
+        /// Each answer: when, and whether it was accepted.
+        log: Mutex<Vec<(Instant, bool)>>,
+    }
+
+    impl FixedWindows {
+        fn new(limit: u32, window: Duration, offset: Duration) -> Self {
+            Self {
+                origin: Instant::now() - offset,
+                window,
+                limit,
+                counts: Mutex::new((0, 0)),
+                log: Mutex::new(Vec::new()),
             }
-            tokio::time::advance(spent_at + Duration::from_secs(window.into()) - Instant::now())
-                .await;
-            for _ in 0..19 {
-                let e = t.acquire(false).await.epoch;
-                t.observe(&none, e);
-            }
-            let epoch = t.acquire(false).await.epoch;
-            t.throttled(&none, epoch).unwrap();
         }
+
+        fn index(&self, at: Instant) -> u64 {
+            ((at - self.origin).as_secs_f64() / self.window.as_secs_f64()) as u64
+        }
+
+        /// One GET through the throttle, 429s retried as the client's retry loop does.
+        async fn get(&self, t: &Throttle) {
+            let none = HeaderMap::new();
+            let mut retry = false;
+            loop {
+                let slot = t.acquire(retry).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let now = Instant::now();
+                let ok = {
+                    let mut c = self.counts.lock().unwrap();
+                    let index = self.index(now);
+                    if c.0 != index {
+                        *c = (index, 0);
+                    }
+                    c.1 += 1;
+                    c.1 <= self.limit
+                };
+                self.log.lock().unwrap().push((now, ok));
+                let epoch = slot.epoch;
+                drop(slot);
+                if ok {
+                    t.observe(&none, epoch);
+                    return;
+                }
+                t.throttled(&none, epoch).unwrap();
+                retry = true;
+            }
+        }
+
+        /// For each window that began while the one before was spent: how long after its start
+        /// the first request was accepted.
+        fn lateness(&self) -> Vec<Duration> {
+            let log = self.log.lock().unwrap();
+            let mut late = Vec::new();
+            for pair in log.windows(2) {
+                let ((_, refused), (at, ok)) = (pair[0], pair[1]);
+                if !refused && ok {
+                    let start = self.origin + self.window * self.index(at) as u32;
+                    late.push(at - start);
+                }
+            }
+            late
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_headers_probes_find_each_reset_early_and_learn_the_windows_pace() {
+        // The benchmark's case: 600 GETs, 100 per 5 s, the run starting 3 s into a window.
+        let window = Duration::from_secs(5);
+        let server = FixedWindows::new(100, window, Duration::from_secs(3));
+        let t = Throttle::new(16);
+        let start = Instant::now();
+        futures::stream::iter(0..600)
+            .for_each_concurrent(16, |_| server.get(&t))
+            .await;
+        let elapsed = start.elapsed();
+        // Burst until the windows are known, then paced: within 1.15 × requests ÷ rate.
+        let bound = Duration::from_secs(30);
+        assert!(elapsed <= bound.mul_f64(1.15), "{elapsed:?}");
+        // No window is missed, nor found more than a third of its length late (the plain
+        // doubling backoff, 0.2 s, 0.4 s, ... 6.4 s, found them up to 3 s late); once a reset
+        // was seen, the next ones are timed from it: found within an eighth.
+        let late = server.lateness();
+        assert!(late.len() >= 3, "{late:?}");
+        assert!(late[0] <= window / 3, "{late:?}");
+        assert!(late[1..].iter().all(|l| *l <= window / 8), "{late:?}");
+        // A pace was learned once the window's length was known within a quarter either way:
+        // 99 per 5 s, give or take a quarter.
         let pace = t.lock().pace.expect("a pace was learned");
-        // 20 answers in a second: paced just under, at 19 per second.
-        assert!((18.99..19.01).contains(&pace.rate()), "{}", pace.rate());
+        assert!((14.8..=24.8).contains(&pace.learned), "{}", pace.learned);
         assert!(!pace.declared);
+        // A few 429s per spent window (the requests in flight at the spend, the probes).
+        let refused = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .count();
+        assert!(refused <= 50, "{refused} x 429");
+        assert_eq!(t.stats().throttled, refused as u64);
     }
 
     /// Header text a hostile server might send: numbers of any size and sign, dates, garbage.
