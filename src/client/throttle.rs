@@ -18,10 +18,10 @@
 //!    through. The probes are timed from that: none before the window can have reset, then a
 //!    quarter of the remaining uncertainty apart; before anything is known, the backoff, but
 //!    at most half the time searched so far, so no window is missed and each is found at most
-//!    a third late. Once the length is known within an eighth, the run is paced just under
-//!    one window's requests per window. Each success adds back concurrency (additive
-//!    increase) and lets the pace drift up slowly, to find a raised limit; a 429 while paced
-//!    lowers it.
+//!    a third late. Once the length is known within a quarter either way, the run is paced
+//!    just under one window's requests per window. Each success adds back concurrency
+//!    (additive increase) and lets the pace drift up slowly, to find a raised limit; a 429
+//!    while paced lowers it.
 //!
 //! Until GitLab shows a limit (shape 1's headers, or any 429), nothing tells whether one is
 //! there, and every request in flight when a window runs out is refused. So a run starts
