@@ -94,6 +94,18 @@ struct Pace {
 }
 
 impl Pace {
+    /// A pace of `rate` requests per second, the first leaving at `now`.
+    fn new(rate: f64, declared: bool, now: Instant) -> Self {
+        let mut pace = Self {
+            interval: Duration::ZERO,
+            next: now,
+            learned: rate,
+            declared,
+        };
+        pace.set_rate(rate);
+        pace
+    }
+
     fn rate(&self) -> f64 {
         1.0 / self.interval.as_secs_f64().max(f64::MIN_POSITIVE)
     }
@@ -102,6 +114,12 @@ impl Pace {
         if let Ok(interval) = Duration::try_from_secs_f64(1.0 / rate) {
             self.interval = interval.min(MAX_RETRY_AFTER);
         }
+    }
+
+    /// Paces at `rate` and takes it as the learned rate (the base of the drift).
+    fn learn(&mut self, rate: f64) {
+        self.set_rate(rate);
+        self.learned = rate;
     }
 }
 
@@ -385,19 +403,13 @@ impl Throttle {
             if w.probing {
                 // The window reset between the last 429 and this answer.
                 w.probing = false;
-                w.windows.reset(Instant::now());
+                let now = Instant::now();
+                w.windows.reset(now);
                 if let Some(rate) = w.windows.rate() {
-                    let now = Instant::now();
-                    let pace = w.pace.get_or_insert(Pace {
-                        interval: Duration::ZERO,
-                        next: now,
-                        learned: rate,
-                        declared: false,
-                    });
+                    let pace = w.pace.get_or_insert_with(|| Pace::new(rate, false, now));
                     // A pace already set only comes down to a new estimate; the drift raises it.
                     if !pace.declared && rate <= pace.rate() {
-                        pace.set_rate(rate);
-                        pace.learned = rate;
+                        pace.learn(rate);
                     }
                 }
             }
@@ -460,14 +472,8 @@ impl Throttle {
                 if w.pace.is_none_or(|p| epoch == w.epoch || rate < p.learned) {
                     w.epoch += 1;
                 }
-                let pace = w.pace.get_or_insert(Pace {
-                    interval: Duration::ZERO,
-                    next: now,
-                    learned: rate,
-                    declared: true,
-                });
-                pace.set_rate(rate);
-                pace.learned = rate;
+                let pace = w.pace.get_or_insert_with(|| Pace::new(rate, true, now));
+                pace.learn(rate);
                 pace.declared = true;
                 asked.unwrap_or_else(|| backoff(1))
             }
@@ -487,9 +493,7 @@ impl Throttle {
                         w.windows.spend(now, paced);
                         if let Some(pace) = w.pace.as_mut().filter(|p| !p.declared) {
                             // Still spent while paced: lower the pace a little.
-                            let rate = pace.rate() * PACE_DECREASE;
-                            pace.set_rate(rate);
-                            pace.learned = rate;
+                            pace.learn(pace.rate() * PACE_DECREASE);
                         }
                     }
                     w.ok_since = 0;
