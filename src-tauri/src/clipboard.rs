@@ -8,6 +8,7 @@
 //! it quits. Nothing asks a clipboard manager to keep the text after that: a token should not
 //! outlive the app in a clipboard history.
 
+use gitlab_onboard::Secret;
 use tauri::{AppHandle, Runtime};
 
 use crate::error::CommandError;
@@ -15,9 +16,15 @@ use crate::error::CommandError;
 /// The most text the window may put on the clipboard (a link, instructions for one project).
 pub const MAX_TEXT: usize = 64 << 10;
 
-/// Puts `text` on the clipboard. `Err` when the app's event loop is gone (it is closing).
-pub fn write_text<R: Runtime>(app: &AppHandle<R>, text: String) -> Result<(), tauri::Error> {
+/// Puts a secret from the keychain on the clipboard, never through the window.
+pub fn write_secret<R: Runtime>(app: &AppHandle<R>, secret: &Secret) -> Result<(), CommandError> {
+    write_text(app, secret.expose().to_owned())
+}
+
+/// Puts `text` on the clipboard; fails only when the app's event loop is gone (it is closing).
+fn write_text<R: Runtime>(app: &AppHandle<R>, text: String) -> Result<(), CommandError> {
     app.run_on_main_thread(move || set(&text))
+        .map_err(|_| closing())
 }
 
 #[cfg(target_os = "linux")]
@@ -46,11 +53,11 @@ pub fn copy_text<R: Runtime>(app: AppHandle<R>, text: String) -> Result<(), Comm
             ),
         });
     }
-    write_text(&app, text).map_err(|_| closing())
+    write_text(&app, text)
 }
 
 /// The clipboard cannot be reached because the app is closing.
-pub fn closing() -> CommandError {
+fn closing() -> CommandError {
     CommandError {
         code: "clipboard",
         message: "Nothing was copied: the app is closing. Open it again and copy once more.".into(),

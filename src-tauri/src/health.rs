@@ -446,7 +446,7 @@ pub async fn rotate_token<R: Runtime>(
     expires_at: Option<String>,
 ) -> Result<TokenRotated, CommandError> {
     rotate_with(&state, expires_at.as_deref(), |token| {
-        clipboard::write_text(&app, token.expose().to_owned()).is_ok()
+        clipboard::write_secret(&app, token).is_ok()
     })
     .await
 }
@@ -465,7 +465,7 @@ pub async fn copy_token<R: Runtime>(
         .token(&url)
         .map_err(gitlab_onboard::Error::from)?
         .ok_or_else(CommandError::not_signed_in)?;
-    clipboard::write_text(&app, token.expose().to_owned()).map_err(|_| clipboard::closing())
+    clipboard::write_secret(&app, &token)
 }
 
 /// The crawler hooks a removal would delete (the window lists them before asking).

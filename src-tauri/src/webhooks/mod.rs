@@ -62,7 +62,7 @@ pub async fn copy_webhook_secret<R: Runtime>(
 ) -> Result<(), CommandError> {
     let step2: Step2 = state.session_and_report().await?.into();
     let saved = secret::required(state.keychain()?, step2.session.client.url())?;
-    clipboard::write_text(&app, saved.expose().to_owned()).map_err(|_| clipboard::closing())
+    clipboard::write_secret(&app, &saved)
 }
 
 /// What Apply would do, per project; each project's outcome streams over `on_progress`.
