@@ -148,9 +148,7 @@ mod e2e_webhooks {
         window.click("copy-new-secret").await;
         wait_for_attr(&window, "copy-new-secret", "data-state", "copied").await;
         // The button reached the system clipboard: pasted into a field, it is the secret.
-        let event_url = window.value("event-url").await;
-        assert_eq!(window.paste("event-url").await, secret);
-        window.fill("event-url", &event_url).await;
+        assert_eq!(window.clipboard_via("event-url").await, secret);
         window.screenshot("webhooks-secret-once.png").await;
         window.click("secret-done").await;
         assert!(!window.has("new-secret").await, "shown once only");
@@ -280,9 +278,7 @@ mod e2e_webhooks {
         window.click("copy-secret").await;
         wait_for_attr(&window, "copy-secret", "data-state", "copied").await;
         // It reached the system clipboard (pasted here only to read it back).
-        let event_url = window.value("event-url").await;
-        assert_eq!(window.paste("event-url").await, secret);
-        window.fill("event-url", &event_url).await;
+        assert_eq!(window.clipboard_via("event-url").await, secret);
         window.screenshot("webhooks-manual.png").await;
 
         // The secret goes into the export only when the admin ticks the box.

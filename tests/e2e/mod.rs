@@ -334,16 +334,19 @@ impl Window {
         input.send_keys(value).await.expect("type");
     }
 
-    /// Replaces an input's content with what the system clipboard holds, as a user does
-    /// (Ctrl+V): proves a copy button reached the clipboard.
-    pub async fn paste(&self, test_id: &str) -> String {
+    /// What the system clipboard holds, read by pasting it (Ctrl+V, as a user does) into an
+    /// input whose value is then put back: proves a copy button reached the clipboard.
+    pub async fn clipboard_via(&self, test_id: &str) -> String {
+        let before = self.value(test_id).await;
         let input = self.wait_for(test_id).await;
         input.clear().await.expect("clear");
         // Control down, v, then every modifier up (WebDriver's NULL key).
         bounded("paste", input.send_keys("\u{E009}v\u{E000}"))
             .await
             .expect("paste");
-        self.value(test_id).await
+        let pasted = self.value(test_id).await;
+        self.fill(test_id, &before).await;
+        pasted
     }
 
     /// Clicks the element.
