@@ -111,17 +111,10 @@ fn cli_deb(dir: &Path) -> Result<PathBuf, String> {
     let bin = bin_dir.join(CLI);
     std::fs::copy(target.join(CLI), &bin).map_err(|e| format!("{}: {e}", bin.display()))?;
     let arch = sh::output("dpkg", &["--print-architecture"])?;
-    let control = cli_control(
-        env!("CARGO_PKG_VERSION"),
-        arch.trim(),
-        size(&bin)?.div_ceil(1024),
-    );
+    let (version, arch) = (env!("CARGO_PKG_VERSION"), arch.trim());
+    let control = cli_control(version, arch, size(&bin)?.div_ceil(1024));
     std::fs::write(staging.join("DEBIAN/control"), control).map_err(|e| e.to_string())?;
-    let deb = dir.join(format!(
-        "{CLI}_{}_{}.deb",
-        env!("CARGO_PKG_VERSION"),
-        arch.trim()
-    ));
+    let deb = dir.join(format!("{CLI}_{version}_{arch}.deb"));
     let (staged, out) = (staging.display().to_string(), deb.display().to_string());
     sh::run(
         "dpkg-deb",
