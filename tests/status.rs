@@ -74,12 +74,18 @@ fn our_hook(sim: &Simulator, project: u64) -> u64 {
     })
 }
 
-#[tokio::test]
-async fn all_well_after_an_apply_then_each_problem_in_its_list() {
+/// The demo world after a plain `webhooks apply`, and the data directory it used.
+async fn applied() -> (Simulator, tempfile::TempDir) {
     let sim = common::demo().await;
     let data = tempfile::tempdir().unwrap();
     let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
     assert!(out.status.success(), "{}", stderr(&out));
+    (sim, data)
+}
+
+#[tokio::test]
+async fn all_well_after_an_apply_then_each_problem_in_its_list() {
+    let (sim, data) = applied().await;
 
     sim.clear_requests();
     let (code, json) = status_json(&sim, &data, tokens::API).await;
@@ -234,10 +240,7 @@ async fn all_well_after_an_apply_then_each_problem_in_its_list() {
 
 #[tokio::test]
 async fn a_token_expiring_soon_needs_attention() {
-    let sim = common::demo().await;
-    let data = tempfile::tempdir().unwrap();
-    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (sim, data) = applied().await;
 
     let (code, json) = status_json(&sim, &data, tokens::EXPIRING_SOON).await;
     assert_eq!(code, Some(4), "{json:#}");
@@ -448,10 +451,7 @@ fn hook_reads(sim: &Simulator) -> Vec<u64> {
 
 #[tokio::test]
 async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
-    let sim = common::demo().await;
-    let data = tempfile::tempdir().unwrap();
-    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (sim, data) = applied().await;
 
     // A completed apply marks the instance onboarded: what it applied, nothing secret.
     let dir = data.path().to_owned();
@@ -577,10 +577,7 @@ async fn a_later_run_reads_new_projects_attention_and_a_slice_only() {
 
 #[tokio::test]
 async fn the_mapping_age_and_the_members_who_joined_since_are_counted_cheaply() {
-    let sim = common::demo().await;
-    let data = tempfile::tempdir().unwrap();
-    let out = run(&sim, &data, &["webhooks", "apply"], tokens::API).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (sim, data) = applied().await;
     // No mapping built here: status says so and it is not a problem.
     let (code, json) = status_json(&sim, &data, tokens::API).await;
     assert_eq!(code, Some(0), "{json:#}");
