@@ -3,7 +3,7 @@
 //!
 //! On Linux through GTK's own clipboard, which the window already runs on, rather than a
 //! plugin that brings an image codec and a second X11/Wayland clipboard stack for text alone
-//! (about a sixth of the package's build). GTK's clipboard lives on the main thread, so the
+//! (43 crates of the package's build). GTK's clipboard lives on the main thread, so the
 //! text is handed to it there; the app owns the clipboard until something else is copied or
 //! it quits. Nothing asks a clipboard manager to keep the text after that: a token should not
 //! outlive the app in a clipboard history.
